@@ -51,7 +51,7 @@ def package_share_directory(package: str) -> Path:
             f'cannot resolve package "{package}": ament_index_python is not installed') from exc
     try:
         return Path(get_package_share_directory(package))
-    except (PackageNotFoundError, LookupError, ValueError) as exc:
+    except (PackageNotFoundError, LookupError, ValueError, OSError) as exc:
         raise ResourceNotFoundError(
             f'package "{package}" is not in the ament index '
             f'(AMENT_PREFIX_PATH={os.environ.get("AMENT_PREFIX_PATH", "")!r})') from exc
