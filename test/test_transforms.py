@@ -3,8 +3,16 @@
 import numpy as np
 import pytest
 
-from twin_bridge.transforms import (Pose, quat_from_rpy, quat_multiply, quat_to_matrix,
-                                    quat_wxyz_to_xyzw, quat_xyzw_to_wxyz, rotate, yaw_from_quat)
+from twin_bridge.transforms import (
+    Pose,
+    quat_from_rpy,
+    quat_multiply,
+    quat_to_matrix,
+    quat_wxyz_to_xyzw,
+    quat_xyzw_to_wxyz,
+    rotate,
+    yaw_from_quat,
+)
 
 
 def _rx(a):
