@@ -1,0 +1,189 @@
+"""A URDF robot as a MuJoCo spec: meshes resolved, free base, robot geom group, actuators."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlparse
+import xml.etree.ElementTree as ET
+
+import mujoco
+import numpy as np
+
+from twin_bridge.errors import ResourceNotFoundError, RobotDescriptionError
+from twin_bridge.resources import resolve_uri
+from twin_bridge.robot_description import RobotDescription
+from twin_bridge.transforms import quat_xyzw_to_wxyz
+
+__all__ = [
+    'FREE_JOINT_NAME',
+    'LIDAR_SITE_NAME',
+    'ROBOT_GEOM_GROUP',
+    'WHEEL_KV',
+    'JOINT_KP',
+    'robot_spec',
+]
+
+#: Geom group of every robot geom; the lidar never casts against it.
+ROBOT_GEOM_GROUP = 2
+#: Name of the free joint added to the root link's body.
+FREE_JOINT_NAME = 'twin_base_free'
+#: Name of the site placed at the lidar sensor pose (in the lidar link's body).
+LIDAR_SITE_NAME = 'twin_lidar'
+#: Velocity-servo gain of wheel actuators (N m per rad/s).
+WHEEL_KV = 2.0
+#: Position-servo gain of the other movable joints (N m per rad).
+JOINT_KP = 20.0
+
+# URDF elements MuJoCo has no use for (and may reject).
+_STRIPPED = ('gazebo', 'transmission', 'ros2_control', 'mujoco')
+# Mesh formats MuJoCo reads itself; anything else goes through trimesh.
+_NATIVE_MESH = ('.stl', '.obj', '.msh')
+
+
+def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
+    """Build a MuJoCo spec of ``robot``, compilable on its own.
+
+    The root link's body gets a free joint (:data:`FREE_JOINT_NAME`); every geom is put in
+    :data:`ROBOT_GEOM_GROUP`; wheel joints get velocity actuators and other movable joints
+    position actuators (named after the joint); caster geoms become frictionless; the lidar
+    (if any) gets a site :data:`LIDAR_SITE_NAME` at its sensor pose. Names of bodies and
+    joints are the URDF link and joint names.
+
+    :raise RobotDescriptionError: naming the robot's source and the element at fault
+    """
+    root = ET.fromstring(robot.urdf_xml)
+    for tag in _STRIPPED:
+        for elem in root.findall(tag):
+            root.remove(elem)
+    assets = _collect_meshes(root, robot)
+    mujoco_el = ET.SubElement(root, 'mujoco')
+    ET.SubElement(mujoco_el, 'compiler', discardvisual='false', fusestatic='false',
+                  strippath='false', balanceinertia='true', boundmass='1e-4',
+                  boundinertia='1e-8')
+    try:
+        spec = mujoco.MjSpec.from_string(ET.tostring(root, encoding='unicode'), assets=assets)
+    except Exception as exc:  # MuJoCo raises ValueError with the parser's message
+        raise RobotDescriptionError(f'{robot.source}: MuJoCo cannot read the URDF: {exc}') from exc
+    base = spec.body(robot.root_link)
+    if base is None:
+        raise RobotDescriptionError(f'{robot.source}: root link "{robot.root_link}" lost in import')
+    base.add_freejoint(name=FREE_JOINT_NAME)
+    _configure_geoms(spec, robot)
+    _add_actuators(spec, robot)
+    if robot.lidar is not None:
+        body = spec.body(robot.lidar.link)
+        if body is None:
+            raise RobotDescriptionError(
+                f'{robot.source}: lidar link "{robot.lidar.link}" has no body in MuJoCo')
+        body.add_site(name=LIDAR_SITE_NAME, pos=np.asarray(robot.lidar.pose.position),
+                      quat=quat_xyzw_to_wxyz(robot.lidar.pose.orientation),
+                      group=ROBOT_GEOM_GROUP)
+    return spec
+
+
+def _collect_meshes(root: ET.Element, robot: RobotDescription) -> dict[str, bytes]:
+    """Rewrite every ``<mesh filename>`` to a unique asset name and return the asset bytes."""
+    assets: dict[str, bytes] = {}
+    names: dict[Path, str] = {}
+    for link in root.findall('link'):
+        for kind in ('visual', 'collision'):
+            for elem in link.findall(kind):
+                mesh = elem.find('geometry/mesh')
+                if mesh is None:
+                    continue
+                uri = mesh.get('filename', '')
+                where = f'{robot.source}: link "{link.get("name")}" <{kind}> mesh "{uri}"'
+                path = _resolve_mesh(uri, robot, where)
+                if path not in names:
+                    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+                    suffix = path.suffix.lower()
+                    ext = suffix if suffix in _NATIVE_MESH else '.stl'
+                    name = f'{path.stem}_{digest}{ext}'
+                    assets[name] = _mesh_bytes(path, where)
+                    names[path] = name
+                mesh.set('filename', names[path])
+    return assets
+
+
+def _resolve_mesh(uri: str, robot: RobotDescription, where: str) -> Path:
+    if not uri:
+        raise RobotDescriptionError(f'{where}: <mesh> without filename')
+    try:
+        return resolve_uri(uri, base_dir=robot.base_dir).resolve()
+    except ResourceNotFoundError as exc:
+        fallback = _package_in_source_tree(uri, robot.base_dir)
+        if fallback is not None:
+            return fallback
+        raise RobotDescriptionError(f'{where}: {exc}') from exc
+
+
+def _package_in_source_tree(uri: str, base_dir: Path | None) -> Path | None:
+    """``package://pkg/rel`` for a package that is not installed: an ancestor directory of the
+    robot file named ``pkg`` (a source checkout) that holds ``rel``."""
+    parsed = urlparse(uri)
+    if parsed.scheme != 'package' or base_dir is None:
+        return None
+    for ancestor in (base_dir, *base_dir.parents):
+        if ancestor.name == parsed.netloc:
+            candidate = ancestor / parsed.path.lstrip('/')
+            if candidate.is_file():
+                return candidate.resolve()
+    return None
+
+
+def _mesh_bytes(path: Path, where: str) -> bytes:
+    if not path.is_file():
+        raise RobotDescriptionError(f'{where}: {path} is not a file')
+    if path.suffix in _NATIVE_MESH:
+        return path.read_bytes()
+    try:
+        import trimesh
+    except ImportError as exc:  # pragma: no cover - trimesh is a dependency
+        raise RobotDescriptionError(
+            f'{where}: {path.suffix} meshes need trimesh (pip install trimesh pycollada)') from exc
+    try:
+        loaded = trimesh.load(str(path), force='mesh')
+        if loaded.is_empty:
+            raise ValueError('no triangles')
+        return loaded.export(file_type='stl')
+    except Exception as exc:  # trimesh/pycollada raise many unrelated types
+        raise RobotDescriptionError(f'{where}: cannot convert {path.name}: {exc}') from exc
+
+
+def _configure_geoms(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
+    wheel_links = set()
+    if robot.wheel_joint_names is not None:
+        wheel_links = {robot.joint(j).child for j in robot.wheel_joint_names}
+    for body in spec.bodies:
+        if body.name == 'world':
+            continue
+        # Casters: a link named like one, or a sphere collision on a wheeled robot's non-wheel
+        # link (a ball caster).
+        caster_link = 'caster' in body.name.lower()
+        for geom in body.geoms:
+            geom.group = ROBOT_GEOM_GROUP
+            collides = geom.contype != 0 or geom.conaffinity != 0
+            sphere_caster = (geom.type == mujoco.mjtGeom.mjGEOM_SPHERE
+                             and body.name not in wheel_links and bool(wheel_links))
+            if collides and (caster_link or sphere_caster):
+                # Frictionless, and its contacts take this geom's settings (priority).
+                geom.priority = 1
+                geom.condim = 1
+                geom.friction = np.zeros(3)
+
+
+def _add_actuators(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
+    wheels = set(robot.wheel_joint_names or ())
+    for joint in robot.joints:
+        if not joint.movable:
+            continue
+        act = spec.add_actuator(name=joint.name, target=joint.name,
+                                trntype=mujoco.mjtTrn.mjTRN_JOINT)
+        if joint.name in wheels:
+            act.set_to_velocity(kv=WHEEL_KV)
+        else:
+            act.set_to_position(kp=JOINT_KP, kv=0.1 * JOINT_KP)
+            if np.isfinite(joint.lower) and np.isfinite(joint.upper):
+                act.ctrlrange = np.array([joint.lower, joint.upper])
+                act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
