@@ -1,0 +1,112 @@
+"""Loading triangle meshes (STL, OBJ, COLLADA ``.dae``) as vertex and face arrays via trimesh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
+
+__all__ = ['MESH_SUFFIXES', 'TriangleMesh', 'load_mesh']
+
+MESH_SUFFIXES = ('.stl', '.obj', '.dae')
+# A flat mesh gets one extra vertex this far off its plane, so a convex hull exists.
+FLAT_MESH_THICKNESS = 1e-4
+
+
+@dataclass(frozen=True)
+class TriangleMesh:
+    """``vertices`` (N, 3) float64 in metres and ``faces`` (M, 3) int32 indices into them.
+
+    ``vertices`` may hold one extra vertex no face uses (see :func:`load_mesh`).
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+
+
+def load_mesh(path: str | Path, scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+              ) -> TriangleMesh:
+    """Read a mesh file, apply COLLADA ``<unit meter>`` and ``scale``, and return triangles.
+
+    Every sub-mesh of the file is merged in its scene pose. A mirrored scale (odd number of
+    negative factors) flips the face winding so normals keep pointing out. A flat mesh (all
+    vertices in one plane) gets one extra vertex :data:`FLAT_MESH_THICKNESS` off the plane and
+    used by no face: MuJoCo needs a non-degenerate convex hull, ray casts only hit faces.
+
+    :raise ResourceNotFoundError: the file does not exist
+    :raise WorldLoadError: unknown format, unreadable or empty mesh, bad scale
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ResourceNotFoundError(f'mesh file {path} does not exist')
+    if path.suffix.lower() not in MESH_SUFFIXES:
+        raise WorldLoadError(
+            f'{path}: unsupported mesh format "{path.suffix}" (supported: '
+            f'{", ".join(MESH_SUFFIXES)})')
+    scale_arr = np.asarray(scale, dtype=float)
+    if scale_arr.shape != (3,) or not np.all(np.isfinite(scale_arr)) or np.any(scale_arr == 0):
+        raise WorldLoadError(f'{path}: bad mesh scale {tuple(scale)}')
+    vertices, faces = _read(str(path.resolve()), path.stat().st_mtime_ns)
+    vertices = vertices * scale_arr
+    if np.prod(np.sign(scale_arr)) < 0:
+        faces = faces[:, ::-1]
+    vertices = _thicken_if_flat(vertices)
+    return TriangleMesh(vertices, np.ascontiguousarray(faces, dtype=np.int32))
+
+
+@lru_cache(maxsize=64)
+def _read(path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unscaled ``(vertices, faces)`` of a file; cached per path and modification time."""
+    import trimesh
+
+    try:
+        loaded = trimesh.load(path, force='mesh', process=True)
+    except Exception as exc:  # trimesh raises many types for corrupt input
+        raise WorldLoadError(f'{path}: cannot read mesh: {exc}') from None
+    vertices = np.asarray(getattr(loaded, 'vertices', np.zeros((0, 3))), dtype=float)
+    faces = np.asarray(getattr(loaded, 'faces', np.zeros((0, 3))), dtype=np.int32)
+    if faces.ndim != 2 or len(faces) == 0 or len(vertices) < 3:
+        raise WorldLoadError(f'{path}: mesh has no triangles')
+    if not np.all(np.isfinite(vertices)):
+        raise WorldLoadError(f'{path}: mesh has non-finite vertices')
+    if path.lower().endswith('.dae'):
+        vertices = vertices * _collada_unit(path)
+    vertices.setflags(write=False)
+    faces.setflags(write=False)
+    return vertices, faces
+
+
+def _collada_unit(path: str) -> float:
+    """Metres per unit from a COLLADA file's ``<asset><unit meter=..>`` (1 if absent)."""
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise WorldLoadError(f'{path}: malformed COLLADA: {exc}') from None
+    for elem in root.iter():
+        if elem.tag.rsplit('}', 1)[-1] == 'unit' and elem.get('meter'):
+            try:
+                meter = float(elem.get('meter'))
+            except ValueError:
+                raise WorldLoadError(f'{path}: bad <unit meter="{elem.get("meter")}">') from None
+            if not np.isfinite(meter) or meter <= 0:
+                raise WorldLoadError(f'{path}: bad <unit meter="{elem.get("meter")}">')
+            return meter
+    return 1.0
+
+
+def _thicken_if_flat(vertices: np.ndarray) -> np.ndarray:
+    centred = vertices - vertices.mean(axis=0)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    extent = float(singular[0]) if len(singular) else 0.0
+    if extent == 0.0:
+        return vertices
+    if len(singular) == 3 and singular[2] > 1e-9 * extent and len(vertices) >= 4:
+        return vertices
+    normal = vt[-1] if len(singular) == 3 else np.cross(vt[0], vt[1])
+    apex = vertices.mean(axis=0) + FLAT_MESH_THICKNESS * normal / np.linalg.norm(normal)
+    return np.vstack([vertices, apex])

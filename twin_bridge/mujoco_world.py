@@ -1,0 +1,163 @@
+"""Building a MuJoCo ``MjSpec`` holding only the world (no robot) from a parsed SDF world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mujoco
+import numpy as np
+
+from twin_bridge.errors import TwinBridgeError, WorldLoadError
+from twin_bridge.meshes import load_mesh
+from twin_bridge.sdf_world import Collision, Link, WorldDescription, parse_world
+from twin_bridge.transforms import Pose, quat_xyzw_to_wxyz
+
+__all__ = ['WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec', 'plane_quaternion']
+
+# Geom group of every world geom (static and dynamic); the lidar casts against this group.
+WORLD_GEOM_GROUP = 0
+
+_GEOM_TYPES = {
+    'box': mujoco.mjtGeom.mjGEOM_BOX,
+    'cylinder': mujoco.mjtGeom.mjGEOM_CYLINDER,
+    'sphere': mujoco.mjtGeom.mjGEOM_SPHERE,
+    'capsule': mujoco.mjtGeom.mjGEOM_CAPSULE,
+    'ellipsoid': mujoco.mjtGeom.mjGEOM_ELLIPSOID,
+    'plane': mujoco.mjtGeom.mjGEOM_PLANE,
+    'mesh': mujoco.mjtGeom.mjGEOM_MESH,
+}
+
+
+def load_world_spec(path: str | Path, *, search_path: list[Path] | None = None
+                    ) -> tuple[mujoco.MjSpec, WorldDescription]:
+    """Parse an SDF world and build its MuJoCo spec (see :func:`build_world_spec`).
+
+    :param path: world file, or the name of a world shipped in this package's ``worlds/``
+    :param search_path: extra ``model://`` directories, searched first
+    :raise ResourceNotFoundError: missing world, model or mesh file
+    :raise WorldLoadError: anything in the world that cannot be loaded, naming file and element
+    """
+    world = parse_world(path, search_path=search_path)
+    return build_world_spec(world), world
+
+
+def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
+    """A MuJoCo spec with the world's collision geometry and nothing else.
+
+    Static links' geoms are attached to the world body at their world pose; each dynamic link
+    becomes a body with a free joint (both named after the scoped link name), its SDF mass and
+    inertia, and its geoms. Every geom is in group :data:`WORLD_GEOM_GROUP` and named after the
+    scoped collision (``model::link::collision``), so repeated SDF names never clash.
+    ``option.timestep`` is the world's ``max_step_size`` (if given) and ``option.gravity`` its
+    gravity. Meshes become mesh assets holding their vertices (no file references).
+    The caller adds the robot and compiles.
+    """
+    spec = mujoco.MjSpec()
+    spec.modelname = world.name
+    spec.option.gravity = np.asarray(world.gravity, dtype=float)
+    if world.max_step_size is not None:
+        spec.option.timestep = world.max_step_size
+    meshes: dict[tuple, str] = {}
+    for link in world.links:
+        if link.static:
+            for collision in link.collisions:
+                _add_geom(spec, spec.worldbody, link.pose.compose(collision.pose), collision,
+                          meshes)
+        else:
+            _add_dynamic_body(spec, link, meshes)
+    return spec
+
+
+def plane_quaternion(normal: tuple[float, float, float]) -> np.ndarray:
+    """Quaternion ``(x, y, z, w)`` turning +z onto ``normal`` (shortest arc)."""
+    n = np.asarray(normal, dtype=float)
+    n = n / np.linalg.norm(n)
+    z = np.array([0.0, 0.0, 1.0])
+    dot = float(z @ n)
+    if dot < -1.0 + 1e-12:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    axis = np.cross(z, n)
+    quat = np.array([axis[0], axis[1], axis[2], 1.0 + dot])
+    return quat / np.linalg.norm(quat)
+
+
+def _add_dynamic_body(spec: mujoco.MjSpec, link: Link, meshes: dict[tuple, str]) -> None:
+    body = spec.worldbody.add_body(name=link.name, pos=link.pose.position,
+                                   quat=quat_xyzw_to_wxyz(link.pose.orientation))
+    body.add_freejoint(name=link.name)
+    inertial = link.inertial
+    body.mass = inertial.mass
+    body.ipos = inertial.pose.position
+    # Principal axes: MuJoCo wants the inertial frame aligned with them.
+    moments, axes = np.linalg.eigh(inertial.inertia)
+    if np.linalg.det(axes) < 0:
+        axes[:, 2] = -axes[:, 2]
+    moments = _balanced(moments, link)
+    rot = Pose(np.zeros(3), inertial.pose.orientation).matrix()[:3, :3] @ axes
+    quat = np.zeros(4)
+    mujoco.mju_mat2Quat(quat, rot.ravel())
+    body.iquat = quat
+    body.inertia = moments
+    body.explicitinertial = True
+    if not link.gravity:
+        body.gravcomp = 1.0
+    for collision in link.collisions:
+        _add_geom(spec, body, collision.pose, collision, meshes)
+
+
+def _balanced(moments: np.ndarray, link: Link) -> np.ndarray:
+    """Principal moments, raised just enough to satisfy the triangle inequality MuJoCo checks."""
+    if moments.min() <= 0:
+        raise WorldLoadError(f'{link.source}: inertia is not positive definite')
+    moments = moments.copy()
+    for i in range(3):
+        others = moments.sum() - moments[i]
+        if moments[i] > others:
+            moments[(i + 1) % 3] += (moments[i] - others) / 2 + 1e-12
+            moments[(i + 2) % 3] += (moments[i] - others) / 2 + 1e-12
+    return moments
+
+
+def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: Collision,
+              meshes: dict[tuple, str]) -> None:
+    geometry = collision.geometry
+    kind = geometry.kind
+    orientation = pose.orientation
+    if kind == 'plane':
+        orientation = Pose(np.zeros(3), orientation).compose(
+            Pose(np.zeros(3), plane_quaternion(geometry.normal))).orientation
+    geom = body.add_geom(name=collision.name, type=_GEOM_TYPES[kind], pos=pose.position,
+                         quat=quat_xyzw_to_wxyz(orientation), group=WORLD_GEOM_GROUP)
+    size = geometry.size
+    if kind == 'box':
+        geom.size = np.asarray(size) / 2
+    elif kind in ('cylinder', 'capsule'):
+        geom.size = [size[0], size[1] / 2, 0.0]
+    elif kind == 'sphere':
+        geom.size = [size[0], 0.0, 0.0]
+    elif kind == 'ellipsoid':
+        geom.size = list(size)
+    elif kind == 'plane':
+        # Infinite like Gazebo's physics plane; SDF <size> only matters for rendering there.
+        geom.size = [0.0, 0.0, 1.0]
+    elif kind == 'mesh':
+        geom.meshname = _mesh_asset(spec, collision, meshes)
+    if collision.mu is not None:
+        geom.friction = [collision.mu, geom.friction[1], geom.friction[2]]
+
+
+def _mesh_asset(spec: mujoco.MjSpec, collision: Collision, meshes: dict[tuple, str]) -> str:
+    geometry = collision.geometry
+    key = (str(geometry.mesh_path), geometry.scale)
+    if key in meshes:
+        return meshes[key]
+    try:
+        mesh = load_mesh(geometry.mesh_path, geometry.scale)
+    except TwinBridgeError as exc:
+        raise type(exc)(f'{collision.source}: {exc}') from None
+    name = f'mesh{len(meshes)}_{Path(geometry.mesh_path).stem}'
+    spec.add_mesh(name=name, uservert=mesh.vertices.ravel().tolist(),
+                  userface=mesh.faces.ravel().tolist(),
+                  inertia=mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL)
+    meshes[key] = name
+    return name
