@@ -74,3 +74,17 @@ def test_format_ms_reports_milliseconds():
     stats.add(0.0025, 0.1)
     text = stats.summary().format_ms()
     assert 'p50=2.000' in text and 'max=2.500' in text and 'rate=10.0 Hz' in text
+
+
+def test_nan_latency_counts_for_rate_but_not_for_percentiles():
+    stats = LatencyStats(window_s=None)
+    for i in range(10):
+        stats.add(0.004 if i % 2 else math.nan, i * 0.1)
+    s = stats.summary()
+    assert s.window_count == 10 and s.rate_hz == pytest.approx(10.0)
+    assert s.min == s.max == s.p99 == 0.004
+    only_nan = LatencyStats()
+    only_nan.add(math.nan, 0.0)
+    only_nan.add(math.nan, 0.5)
+    s = only_nan.summary()
+    assert s.rate_hz == pytest.approx(2.0) and math.isnan(s.p50)

@@ -14,8 +14,9 @@ __all__ = ['LatencyStats', 'LatencySummary']
 class LatencySummary:
     """Statistics over the samples currently in the window (latencies in seconds).
 
-    ``count`` is every sample ever added; ``window_count`` the ones the other figures are
-    computed from. Figures are ``nan`` when the window is empty (``rate_hz`` is then 0).
+    ``count`` is every sample ever added; ``window_count`` the ones in the window (the rate
+    counts them all). Latency figures ignore ``nan`` samples (events with no latency
+    measured) and are ``nan`` when there is nothing to compute them from.
     """
 
     count: int
@@ -72,7 +73,8 @@ class LatencyStats:
         return self._count
 
     def add(self, latency_s: float, time_s: float) -> None:
-        """Record one latency (seconds) observed at ``time_s`` (any monotonic clock, seconds)."""
+        """Record one event at ``time_s`` (any monotonic clock, seconds) with its latency in
+        seconds (``nan``: counted for the rate, left out of the latency figures)."""
         i = self._next
         self._latency[i] = latency_s
         self._time[i] = time_s
@@ -114,6 +116,10 @@ class LatencyStats:
             return LatencySummary(self._count, 0, 0.0, nan, nan, nan, nan, nan, nan)
         span = float(times[-1] - times[0])
         rate = (n - 1) / span if n > 1 and span > 0 else 0.0
+        lat = lat[~np.isnan(lat)]
+        if len(lat) == 0:
+            nan = math.nan
+            return LatencySummary(self._count, n, rate, nan, nan, nan, nan, nan, nan)
         p50, p95, p99 = np.percentile(lat, (50.0, 95.0, 99.0))
         return LatencySummary(self._count, n, rate, float(lat.min()), float(lat.mean()),
                               float(p50), float(p95), float(p99), float(lat.max()))
