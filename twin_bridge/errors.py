@@ -22,3 +22,10 @@ class RobotDescriptionError(TwinBridgeError):
 
 class BackendError(TwinBridgeError):
     """A simulator backend cannot do what was asked (e.g. unknown joint, no lidar)."""
+
+
+class ConfigError(TwinBridgeError):
+    """A configuration file or value (bridge YAML, launch argument) is malformed or inconsistent.
+
+    The message names the file and the entry or key at fault.
+    """
