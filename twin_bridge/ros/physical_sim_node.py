@@ -1,0 +1,230 @@
+"""The stand-in physical robot: scripted joint_states and odom (and optionally scan) over DDS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+
+from builtin_interfaces.msg import Time
+from nav_msgs.msg import Odometry
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.utilities import remove_ros_args
+from sensor_msgs.msg import JointState, LaserScan
+
+from twin_bridge.errors import TwinBridgeError
+from twin_bridge.motion_profiles import (
+    MOTIONS,
+    DiffDriveGeometry,
+    MeasurementNoise,
+    make_motion,
+)
+from twin_bridge.pacing import PeriodicSchedule
+from twin_bridge.robot_description import default_robot_path, load_robot_description
+
+MAX_RATE_HZ = 2000.0
+
+#: name -> (default, help); the single source for declare_parameter and ``--help``.
+PARAMETERS: dict[str, tuple[object, str]] = {
+    'joint_states_rate': (100.0, f'joint_states rate in Hz (0 = off, up to {MAX_RATE_HZ:.0f})'),
+    'odom_rate': (50.0, f'odom rate in Hz (0 = off, up to {MAX_RATE_HZ:.0f})'),
+    'motion': ('figure_eight', f'scripted motion: {" | ".join(MOTIONS)}'),
+    'speed': (0.5, 'figure-eight forward speed in m/s'),
+    'period': (20.0, 'seconds per figure-eight'),
+    'sweep_period': (8.0, 'seconds per pan/arm sweep'),
+    'noise_stddev': (0.0, 'Gaussian noise on published positions (m, rad)'),
+    'seed': (0, 'seed of the noise generator (and of the scan noise)'),
+    'publish_scan': (False, 'also publish this robot\'s own scan from a second embedded world'),
+    'world': ('warehouse', 'world for publish_scan: a shipped world name or an SDF path'),
+    'robot_description_file': ('', 'robot xacro/URDF ("" = the package default robot)'),
+    'robot_description_args': ([''], 'xacro args as name:=value strings'),
+    'wheel_radius': (0.06, 'wheel radius in m (diff-drive kinematics)'),
+    'wheel_separation': (0.32, 'distance between the wheels in m'),
+    'odom_frame': ('odom', 'odometry frame id'),
+    'base_frame': ('base_link', 'odometry child frame id'),
+    'joint_states_topic': ('joint_states', 'output topic for sensor_msgs/JointState'),
+    'odom_topic': ('odom', 'output topic for nav_msgs/Odometry'),
+    'scan_topic': ('scan', 'output topic for sensor_msgs/LaserScan (publish_scan)'),
+    'qos_depth': (10, 'history depth of the publishers'),
+}
+
+
+def _stamp(now_ns: int) -> Time:
+    return Time(sec=now_ns // 1_000_000_000, nanosec=now_ns % 1_000_000_000)
+
+
+class PhysicalSimNode(Node):
+    """Publishes a scripted robot's state at configurable rates from one pacing thread.
+
+    Stamps are wall-clock time taken right before each publish, so a subscriber's receive
+    time minus the header stamp is the transport (plus processing) latency.
+    """
+
+    def __init__(self) -> None:
+        super().__init__('physical_sim')
+        p = {name: self.declare_parameter(name, default).value
+             for name, (default, _) in PARAMETERS.items()}
+        rates = {'joint_states': float(p['joint_states_rate']), 'odom': float(p['odom_rate'])}
+        for name, rate in rates.items():
+            if not 0.0 <= rate <= MAX_RATE_HZ:
+                raise ValueError(f'{name}_rate must be within 0..{MAX_RATE_HZ:.0f} Hz, got {rate}')
+        xacro_args = dict(a.split(':=', 1) for a in p['robot_description_args'] if ':=' in a)
+        robot = load_robot_description(p['robot_description_file'] or default_robot_path(),
+                                       xacro_args or None)
+        joints = [(j.name, j.lower, j.upper) for name in robot.movable_joint_names
+                  for j in (robot.joint(name),)]
+        self._motion = make_motion(
+            p['motion'], joints, robot.wheel_joint_names, speed=float(p['speed']),
+            period=float(p['period']), sweep_period=float(p['sweep_period']),
+            geometry=DiffDriveGeometry(float(p['wheel_radius']), float(p['wheel_separation'])))
+        self._noise = MeasurementNoise(float(p['noise_stddev']), int(p['seed']))
+
+        state_qos = QoSProfile(depth=int(p['qos_depth']), reliability=ReliabilityPolicy.RELIABLE)
+        self._joint_pub = self.create_publisher(JointState, p['joint_states_topic'], state_qos)
+        self._odom_pub = self.create_publisher(Odometry, p['odom_topic'], state_qos)
+        self._joint_msg = JointState()
+        self._joint_msg.name = list(self._motion.joint_names)
+        self._odom_msg = Odometry()
+        self._odom_msg.header.frame_id = p['odom_frame']
+        self._odom_msg.child_frame_id = p['base_frame']
+
+        self._start = time.monotonic()
+        self._schedule = PeriodicSchedule(self._start)
+        self._emitters = {'joint_states': self._publish_joint_state,
+                            'odom': self._publish_odometry}
+        for name, rate in rates.items():
+            if rate > 0:
+                self._schedule.add(name, rate)
+        self._scan_backend = None
+        if p['publish_scan']:
+            self._setup_scan(p, robot)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='physical_sim_pacer',
+                                        daemon=True)
+        if len(self._schedule):
+            self._thread.start()
+        self.get_logger().info(
+            f'publishing {self._motion.joint_names} motion={p["motion"]} '
+            f'joint_states={rates["joint_states"]} Hz odom={rates["odom"]} Hz'
+            f'{" + scan" if self._scan_backend else ""}')
+
+    def _setup_scan(self, p: dict, robot) -> None:
+        from twin_bridge.embedded_backend import EmbeddedBackend  # mujoco only when needed
+        backend = EmbeddedBackend(p['world'], robot, lidar_seed=int(p['seed']))
+        if backend.lidar is None:
+            backend.close()
+            self.get_logger().warning('publish_scan: the robot has no lidar; no scan published')
+            return
+        self._scan_backend = backend
+        self._scan_pub = self.create_publisher(LaserScan, p['scan_topic'],
+                                               qos_profile_sensor_data)
+        self._scan_msg = LaserScan()
+        self._schedule.add('scan', backend.lidar.update_rate)
+        self._emitters['scan'] = self._publish_scan
+
+    def _run(self) -> None:
+        """The pacing loop: sleep until the next deadline, publish, repeat."""
+        try:
+            while not self._stop.is_set():
+                name, due = self._schedule.next_due()
+                delay = due - time.monotonic()
+                if delay > 0 and self._stop.wait(delay):
+                    break
+                self._emitters[name](time.monotonic() - self._start)
+                self._schedule.done(name, time.monotonic())
+        except Exception as exc:  # the context may be shut down under us
+            if not self._stop.is_set() and rclpy.ok(context=self.context):
+                self.get_logger().error(f'publishing stopped: {exc!r}')
+
+    def _publish_joint_state(self, t: float) -> None:
+        sample = self._noise.joint_state(self._motion.joint_state(t))
+        msg = self._joint_msg
+        msg.position = sample.positions.tolist()
+        msg.velocity = sample.velocities.tolist()
+        msg.header.stamp = _stamp(time.time_ns())
+        self._joint_pub.publish(msg)
+
+    def _publish_odometry(self, t: float) -> None:
+        sample = self._noise.odometry(self._motion.odometry(t))
+        msg = self._odom_msg
+        pose, twist = msg.pose.pose, msg.twist.twist
+        pose.position.x, pose.position.y, pose.position.z = sample.position.tolist()
+        o = pose.orientation
+        o.x, o.y, o.z, o.w = sample.orientation.tolist()
+        twist.linear.x, twist.linear.y, twist.linear.z = sample.linear_velocity.tolist()
+        twist.angular.x, twist.angular.y, twist.angular.z = sample.angular_velocity.tolist()
+        msg.header.stamp = _stamp(time.time_ns())
+        self._odom_pub.publish(msg)
+
+    def _publish_scan(self, t: float) -> None:
+        # The scan sees the true (noise-free) pose; its own noise comes from the lidar model.
+        self._scan_backend.mirror(self._motion.odometry(t), self._motion.joint_state(t))
+        scan = self._scan_backend.scan()
+        if scan is None:
+            return
+        msg = self._scan_msg
+        msg.header.frame_id = scan.frame_id
+        msg.angle_min, msg.angle_max = float(scan.angle_min), float(scan.angle_max)
+        msg.angle_increment = float(scan.angle_increment)
+        msg.time_increment, msg.scan_time = float(scan.time_increment), float(scan.scan_time)
+        msg.range_min, msg.range_max = float(scan.range_min), float(scan.range_max)
+        msg.ranges = scan.ranges.astype('float32', copy=False)
+        msg.intensities = scan.intensities.astype('float32', copy=False)
+        msg.header.stamp = _stamp(time.time_ns())
+        self._scan_pub.publish(msg)
+
+    def published(self, name: str) -> int:
+        """Messages published so far on stream ``name`` ('joint_states', 'odom', 'scan')."""
+        return self._schedule.ticks(name)
+
+    def stop(self) -> None:
+        """Stop the pacing thread and release the scan world."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=2.0)
+        if self._scan_backend is not None:
+            self._scan_backend.close()
+            self._scan_backend = None
+
+
+def _parse_cli(argv: list[str]) -> None:
+    epilog = 'ROS parameters (set with --ros-args -p name:=value):\n' + '\n'.join(
+        f'  {name:<24} {help_} (default: {default!r})'
+        for name, (default, help_) in PARAMETERS.items())
+    parser = argparse.ArgumentParser(
+        prog='physical_sim', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='A stand-in physical robot: publishes joint_states and odom (frame odom -> '
+                    'base_link) from a scripted motion with wall-clock stamps; optionally its '
+                    'own scan. Stops cleanly (exit 0) on SIGINT/SIGTERM.',
+        epilog=epilog)
+    parser.parse_args(argv)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the ``physical_sim`` node until SIGINT/SIGTERM; return the exit code."""
+    argv = sys.argv if args is None else ['physical_sim', *args]
+    _parse_cli(remove_ros_args(argv)[1:])
+    rclpy.init(args=argv)
+    node = None
+    try:
+        node = PhysicalSimNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ValueError, TwinBridgeError) as exc:
+        print(f'physical_sim: {exc}', file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.stop()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
