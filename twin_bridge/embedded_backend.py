@@ -1,0 +1,284 @@
+"""The embedded simulator backend: an SDF world and a URDF robot in one MuJoCo model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import threading
+
+import mujoco
+import numpy as np
+
+from twin_bridge.backend import SimulatorBackend
+from twin_bridge.errors import BackendError
+from twin_bridge.lidar import LidarSpec, ScanData
+from twin_bridge.mujoco_robot import FREE_JOINT_NAME, LIDAR_SITE_NAME, ROBOT_GEOM_GROUP, robot_spec
+from twin_bridge.robot_description import RobotDescription
+from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
+
+__all__ = ['ROBOT_PREFIX', 'EmbeddedBackend']
+
+#: Prefix of every robot element name inside the combined MuJoCo model.
+ROBOT_PREFIX = 'robot/'
+
+
+class EmbeddedBackend(SimulatorBackend):
+    """A twin simulated in-process with MuJoCo.
+
+    The world (an SDF file, loaded by :func:`twin_bridge.mujoco_world.load_world_spec`) and
+    the robot are compiled once into one model; names are resolved to index arrays once.
+    :meth:`mirror` writes the base pose and joint positions and marks kinematics stale;
+    sensing brings them up to date with ``mj_kinematics`` only. :meth:`scan` is one batched
+    ``mj_multiRay`` from the lidar's sensor pose that ignores the robot's own geoms.
+
+    Scans: ``scan_time`` is ``1 / update_rate``; ``time_increment`` is 0 because every beam is
+    cast at the same instant (no motion skew to correct for).
+
+    :param world: a shipped world name, an SDF path, or a ready :class:`mujoco.MjSpec`
+        (its geoms are the world; the spec is modified)
+    :param robot: the robot to put in it
+    :param lidar_seed: seed of the lidar noise generator (``None``: fresh entropy)
+    :param search_path: extra directories for ``model://`` look-ups
+    :param lidar_noise: add the Gaussian noise the lidar tag describes (default on)
+    :param timestep: dynamics step (s); ``None`` keeps the world's
+    :raise WorldLoadError: the world cannot be loaded
+    :raise RobotDescriptionError: the robot cannot be simulated
+    """
+
+    def __init__(self, world: str | Path | mujoco.MjSpec, robot: RobotDescription, *,
+                 lidar_seed: int | None = None, search_path: list[Path] | None = None,
+                 lidar_noise: bool = True, timestep: float | None = None) -> None:
+        self.world_description = None
+        if isinstance(world, mujoco.MjSpec):
+            spec = world
+        else:
+            from twin_bridge.mujoco_world import load_world_spec
+            from twin_bridge.resources import find_world
+            spec, self.world_description = load_world_spec(find_world(str(world)),
+                                                           search_path=search_path)
+        self._robot = robot
+        frame = spec.worldbody.add_frame()
+        spec.attach(robot_spec(robot), prefix=ROBOT_PREFIX, frame=frame)
+        spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+        if timestep is not None:
+            spec.option.timestep = timestep
+        try:
+            self.model = spec.compile()
+        except Exception as exc:  # MuJoCo reports compile errors as ValueError
+            raise BackendError(f'cannot compile world + robot "{robot.source}": {exc}') from exc
+        self.data = mujoco.MjData(self.model)
+        self._lock = threading.Lock()
+        self._resolve_ids()
+        self._setup_lidar(lidar_seed, lidar_noise)
+        self._dirty = True
+        self._pose_known = False
+        self._joints_known = False
+
+    # -- construction -----------------------------------------------------------------------
+
+    def _resolve_ids(self) -> None:
+        m = self.model
+        free = m.joint(ROBOT_PREFIX + FREE_JOINT_NAME)
+        self._free_qpos = int(free.qposadr[0])
+        self._free_dof = int(free.dofadr[0])
+        self._root_body = int(free.bodyid[0])
+        self._joint_names = tuple(self._robot.movable_joint_names)
+        self._joint_index: dict[str, int] = {n: i for i, n in enumerate(self._joint_names)}
+        joints = [m.joint(ROBOT_PREFIX + n) for n in self._joint_names]
+        self._qpos_adr = np.array([int(j.qposadr[0]) for j in joints], dtype=np.intp)
+        self._dof_adr = np.array([int(j.dofadr[0]) for j in joints], dtype=np.intp)
+        self._subset_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        wheels = self._robot.wheel_joint_names or ()
+        self._wheel_names = tuple(wheels)
+        self._wheel_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in wheels],
+                                   dtype=np.intp)
+        others = [n for n in self._joint_names if n not in wheels]
+        self._hold_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in others],
+                                  dtype=np.intp)
+        self._hold_qpos = np.array([self._qpos_adr[self._joint_index[n]] for n in others],
+                                   dtype=np.intp)
+
+    def _setup_lidar(self, seed: int | None, noise: bool) -> None:
+        spec = self._robot.lidar
+        self._lidar = spec
+        if spec is None:
+            return
+        self._site = self.model.site(ROBOT_PREFIX + LIDAR_SITE_NAME).id
+        angles = spec.beam_angles()
+        n = spec.samples
+        self._local_dirs = np.zeros((n, 3))
+        self._local_dirs[:, 0] = np.cos(angles)
+        self._local_dirs[:, 1] = np.sin(angles)
+        self._ray_vec = np.zeros((n, 3))
+        self._ray_pnt = np.zeros(3)
+        self._ray_geom = np.zeros(n, dtype=np.int32)
+        self._ray_dist = np.zeros(n)
+        self._geomgroup = np.ones(mujoco.mjNGROUP, dtype=np.uint8)
+        self._geomgroup[ROBOT_GEOM_GROUP] = 0
+        self._noise_stddev = spec.noise_stddev if noise else 0.0
+        self._noise_mean = spec.noise_mean if noise else 0.0
+        self._rng = np.random.default_rng(seed)
+        self._scan_time = 1.0 / spec.update_rate
+
+    # -- SimulatorBackend -------------------------------------------------------------------
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        """Movable joints of the robot, in URDF order."""
+        return self._joint_names
+
+    @property
+    def lidar(self) -> LidarSpec | None:
+        """The lidar read from the robot description's Gazebo sensor tag."""
+        return self._lidar
+
+    @property
+    def robot(self) -> RobotDescription:
+        """The simulated robot."""
+        return self._robot
+
+    def mirror(self, odometry: OdometrySample | None = None,
+               joints: JointStateSample | None = None) -> None:
+        """Set the base pose (and twist) and any subset of joint positions (and velocities).
+
+        :raise BackendError: a joint name the robot does not have as a movable joint
+        """
+        qpos_idx = dof_idx = None
+        if joints is not None:
+            qpos_idx, dof_idx = self._joint_indices(joints.names)
+        with self._lock:
+            qpos, qvel = self.data.qpos, self.data.qvel
+            if odometry is not None:
+                a = self._free_qpos
+                qpos[a:a + 3] = odometry.position
+                q = odometry.orientation
+                qpos[a + 3:a + 7] = (q[3], q[0], q[1], q[2])
+                # Free joint velocity: linear in the world frame, angular in the body frame;
+                # odometry twist is in the child (base) frame.
+                d = self._free_dof
+                qvel[d:d + 3] = quat_to_matrix(q) @ odometry.linear_velocity
+                qvel[d + 3:d + 6] = odometry.angular_velocity
+                self._pose_known = True
+            if joints is not None:
+                qpos[qpos_idx] = joints.positions
+                if joints.velocities is not None:
+                    qvel[dof_idx] = joints.velocities
+                self._joints_known = True
+            self._dirty = True
+
+    def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._subset_cache.get(names)
+        if cached is not None:
+            return cached
+        unknown = [n for n in names if n not in self._joint_index]
+        if unknown:
+            raise BackendError(f'unknown joint(s) {unknown}; robot "{self._robot.name}" has '
+                               f'movable joints {list(self._joint_names)}')
+        rows = np.array([self._joint_index[n] for n in names], dtype=np.intp)
+        cached = (self._qpos_adr[rows], self._dof_adr[rows])
+        if len(self._subset_cache) < 64:
+            self._subset_cache[names] = cached
+        return cached
+
+    def _update_kinematics(self) -> None:
+        if self._dirty:
+            mujoco.mj_kinematics(self.model, self.data)
+            self._dirty = False
+
+    def scan(self) -> ScanData | None:
+        """One scan from the current state (REP-117 ranges, float32)."""
+        spec = self._lidar
+        if spec is None:
+            return None
+        with self._lock:
+            self._update_kinematics()
+            self._ray_pnt[:] = self.data.site_xpos[self._site]
+            rot = self.data.site_xmat[self._site].reshape(3, 3)
+            np.matmul(self._local_dirs, rot.T, out=self._ray_vec)
+            mujoco.mj_multiRay(self.model, self.data, self._ray_pnt, self._ray_vec.reshape(-1),
+                               self._geomgroup, 1, -1, self._ray_geom, self._ray_dist, None,
+                               spec.samples, spec.range_max)
+            ranges = self._ray_dist.copy()
+            hit = self._ray_geom >= 0
+        if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
+            ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape) * hit
+        ranges[~hit] = np.inf
+        ranges[ranges > spec.range_max] = np.inf
+        ranges[ranges < spec.range_min] = -np.inf
+        return ScanData(
+            frame_id=spec.frame_id, angle_min=spec.min_angle, angle_max=spec.max_angle,
+            angle_increment=spec.angle_increment, time_increment=0.0,
+            scan_time=self._scan_time, range_min=spec.range_min, range_max=spec.range_max,
+            ranges=ranges.astype(np.float32))
+
+    def odometry(self) -> OdometrySample | None:
+        """Base pose and twist (twist in the base frame); ``None`` before any pose is known."""
+        if not self._pose_known:
+            return None
+        with self._lock:
+            a, d = self._free_qpos, self._free_dof
+            position = self.data.qpos[a:a + 3].copy()
+            orientation = quat_wxyz_to_xyzw(self.data.qpos[a + 3:a + 7])
+            orientation /= np.linalg.norm(orientation)
+            linear_world = self.data.qvel[d:d + 3].copy()
+            angular = self.data.qvel[d + 3:d + 6].copy()
+        linear = quat_to_matrix(orientation).T @ linear_world
+        return OdometrySample(position=position, orientation=orientation,
+                              linear_velocity=linear, angular_velocity=angular,
+                              child_frame_id=self._robot.root_link)
+
+    def joint_state(self) -> JointStateSample | None:
+        """Positions and velocities of :attr:`joint_names`; ``None`` before any are known."""
+        if not self._joints_known:
+            return None
+        with self._lock:
+            return JointStateSample(names=self._joint_names,
+                                    positions=self.data.qpos[self._qpos_adr].copy(),
+                                    velocities=self.data.qvel[self._dof_adr].copy())
+
+    def step(self, duration: float, wheel_velocities: dict[str, float] | None = None) -> None:
+        """Advance the dynamics by ``duration`` s (rounded to whole timesteps, at least one).
+
+        Wheels are velocity-servoed to ``wheel_velocities`` (rad/s; missing wheels: 0); other
+        joints hold their current positions.
+
+        :raise BackendError: a non-wheel joint in ``wheel_velocities``, or a bad duration
+        """
+        if not np.isfinite(duration) or duration < 0:
+            raise BackendError(f'step duration must be finite and >= 0, got {duration}')
+        ctrl_wheels = np.zeros(len(self._wheel_names))
+        for name, value in (wheel_velocities or {}).items():
+            if name not in self._wheel_names:
+                raise BackendError(f'"{name}" is not a wheel joint (wheels: '
+                                   f'{list(self._wheel_names)})')
+            if not np.isfinite(value):
+                raise BackendError(f'wheel velocity for "{name}" is not finite: {value}')
+            ctrl_wheels[self._wheel_names.index(name)] = value
+        nstep = max(1, int(round(duration / self.model.opt.timestep)))
+        with self._lock:
+            self.data.ctrl[self._wheel_act] = ctrl_wheels
+            self.data.ctrl[self._hold_act] = self.data.qpos[self._hold_qpos]
+            mujoco.mj_step(self.model, self.data, nstep)
+            self._dirty = True
+            self._pose_known = self._joints_known = True
+
+    def close(self) -> None:
+        """Nothing to release (the model lives in this process)."""
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def set_base_pose(self, position: np.ndarray, orientation_xyzw: np.ndarray) -> None:
+        """Shortcut for :meth:`mirror` with a pose and zero twist."""
+        self.mirror(OdometrySample(position=np.asarray(position, dtype=float),
+                                   orientation=np.asarray(orientation_xyzw, dtype=float)))
+
+    def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """World position and ``(x, y, z, w)`` orientation of the lidar sensor frame."""
+        if self._lidar is None:
+            raise BackendError(f'robot "{self._robot.name}" has no lidar')
+        with self._lock:
+            self._update_kinematics()
+            pos = self.data.site_xpos[self._site].copy()
+            quat = np.zeros(4)
+            mujoco.mju_mat2Quat(quat, self.data.site_xmat[self._site])
+        return pos, quat_wxyz_to_xyzw(quat)
