@@ -1,0 +1,220 @@
+"""Tests for twin_bridge.twin_session: validate → mirror → outputs, stamps, stats, staleness."""
+
+import math
+
+import numpy as np
+import pytest
+
+from twin_bridge.backend import SimulatorBackend
+from twin_bridge.errors import BackendError
+from twin_bridge.lidar import LidarSpec, ScanData
+from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.stream_monitor import Level
+from twin_bridge.twin_session import (
+    INPUT_JOINT_STATES,
+    INPUT_ODOM,
+    OUTPUT_JOINT_STATES,
+    OUTPUT_ODOM,
+    OUTPUT_SCAN,
+    SessionConfig,
+    TwinSession,
+)
+
+WALL = 1_700_000_000_000_000_000  # a wall-clock time in ns
+
+
+class KinematicBackend(SimulatorBackend):
+    """A minimal in-memory twin: stores the mirrored state; its 'lidar' sees a wall at x=5."""
+
+    def __init__(self, names=('pan', 'tilt'), fail_on=None):
+        self._names = tuple(names)
+        self._q = np.zeros(len(names))
+        self._odom = None
+        self._fail_on = fail_on
+        self.mirror_calls = 0
+        self._lidar = LidarSpec('lidar', 'lidar_link', 'lidar_link', 4, -1.0, 1.0, 0.1, 10.0)
+
+    @property
+    def joint_names(self):
+        return self._names
+
+    @property
+    def lidar(self):
+        return self._lidar
+
+    def mirror(self, odometry=None, joints=None):
+        self.mirror_calls += 1
+        if joints is not None:
+            if self._fail_on in joints.names:
+                raise BackendError(f'joint {self._fail_on} cannot move')
+            idx = [self._names.index(n) for n in joints.names]
+            self._q[idx] = joints.positions
+        if odometry is not None:
+            self._odom = odometry
+
+    def scan(self):
+        x = 0.0 if self._odom is None else self._odom.position[0]
+        ranges = np.full(4, 5.0 - x, dtype=np.float32)
+        spec = self._lidar
+        return ScanData(spec.frame_id, spec.min_angle, spec.max_angle, spec.angle_increment,
+                        0.0, 0.05, spec.range_min, spec.range_max, ranges)
+
+    def odometry(self):
+        return None if self._odom is None else OdometrySample(
+            self._odom.position.copy(), self._odom.orientation.copy(),
+            self._odom.linear_velocity.copy(), self._odom.angular_velocity.copy())
+
+    def joint_state(self):
+        return JointStateSample(self._names, self._q.copy())
+
+    def step(self, duration, wheel_velocities=None):
+        raise BackendError('no dynamics')
+
+
+def js(names=('pan', 'tilt'), pos=(0.1, -0.2), stamp=WALL):
+    return JointStateSample(tuple(names), np.asarray(pos, float), stamp_ns=stamp)
+
+
+def od(x=1.0, quat=(0, 0, 0, 1), stamp=WALL):
+    return OdometrySample(np.array([x, 0.0, 0.0]), np.asarray(quat, float),
+                          np.array([0.3, 0.0, 0.0]), np.array([0.0, 0.0, 0.1]), stamp_ns=stamp)
+
+
+@pytest.fixture
+def session():
+    return TwinSession(KinematicBackend(), SessionConfig(scan_period=0.05), now=0.0)
+
+
+def test_accepted_joint_state_is_mirrored_and_output_with_its_stamp(session):
+    outcome = session.on_joint_state(js(pos=(0.5, 0.25), stamp=WALL - 2_000_000), 1.0, WALL)
+    assert outcome.accepted and outcome.describe() == ''
+    out = session.take_joint_state_output()
+    assert out.names == ('pan', 'tilt') and out.stamp_ns == WALL - 2_000_000
+    np.testing.assert_array_equal(out.positions, [0.5, 0.25])
+    assert session.take_joint_state_output() is None      # nothing new since
+    session.published(OUTPUT_JOINT_STATES, 1.0015)
+    status = {s.name: s for s in session.statuses(1.1)}
+    assert status[OUTPUT_JOINT_STATES].value('latency_ms.max') == '1.500'
+    assert status[INPUT_JOINT_STATES].value('age_ms.max') == '2.000'
+
+
+def test_subset_of_joints_keeps_others(session):
+    session.on_joint_state(js(pos=(0.5, 0.25)), 1.0, WALL)
+    session.on_joint_state(js(names=('tilt',), pos=(0.7,), stamp=WALL + 1), 1.01, WALL + 1)
+    np.testing.assert_array_equal(session.take_joint_state_output().positions, [0.5, 0.7])
+
+
+def test_odometry_output_and_scan_stamp_is_newer_input(session):
+    assert session.scan_output(WALL)[1] == WALL          # before any input: wall time
+    session.on_odometry(od(x=2.0, stamp=WALL - 10), 1.0, WALL)
+    out = session.take_odometry_output()
+    assert out.stamp_ns == WALL - 10 and out.position[0] == 2.0
+    np.testing.assert_array_equal(out.linear_velocity, [0.3, 0, 0])
+    session.on_joint_state(js(stamp=WALL - 5), 1.01, WALL)
+    scan, stamp = session.scan_output(WALL + 50)
+    assert stamp == WALL - 5
+    np.testing.assert_allclose(scan.ranges, 3.0)
+
+
+def test_rejections_keep_last_good_state_and_are_counted(session):
+    backend = session.backend
+    session.on_joint_state(js(pos=(0.5, 0.25)), 1.0, WALL)
+    session.on_odometry(od(x=2.0), 1.0, WALL)
+    session.take_joint_state_output()
+    session.take_odometry_output()
+    calls = backend.mirror_calls
+    bad = [
+        session.on_joint_state(js(pos=(np.nan, 0.0), stamp=WALL + 1), 1.1, WALL),
+        session.on_joint_state(js(names=('pan', 'elbow'), stamp=WALL + 1), 1.1, WALL),
+        session.on_joint_state(js(names=('pan', 'pan'), stamp=WALL + 1), 1.1, WALL),
+        session.on_joint_state(js(pos=(1.0,), stamp=WALL + 1), 1.1, WALL),
+        session.on_joint_state(js(names=(), pos=(), stamp=WALL + 1), 1.1, WALL),
+        session.on_joint_state(js(stamp=WALL + 10**9), 1.1, WALL),          # 1 s ahead
+        session.on_joint_state(js(stamp=WALL - 1), 1.1, WALL),              # backwards
+        session.on_odometry(od(quat=(0, 0, 0, 0), stamp=WALL + 1), 1.1, WALL),
+        session.on_odometry(od(quat=(0, 0, 0, 2), stamp=WALL + 1), 1.1, WALL),
+        session.on_odometry(od(x=np.inf, stamp=WALL + 1), 1.1, WALL),
+        session.on_odometry(od(stamp=WALL - 1), 1.1, WALL),
+    ]
+    assert not any(o.accepted for o in bad)
+    assert 'rejected joint_states sample: non_finite' in bad[0].describe()
+    assert backend.mirror_calls == calls                    # nothing reached the twin
+    assert session.take_joint_state_output() is None
+    assert session.take_odometry_output() is None
+    np.testing.assert_array_equal(backend.joint_state().positions, [0.5, 0.25])
+    assert backend.odometry().position[0] == 2.0
+    status = {s.name: s for s in session.statuses(1.2)}
+    joints = status[INPUT_JOINT_STATES]
+    assert joints.value('received') == '8' and joints.value('accepted') == '1'
+    for reason in ('non_finite', 'unknown_joint', 'duplicate_joint', 'length_mismatch',
+                   'empty', 'future_stamp', 'stamp_backwards'):
+        assert joints.value(f'rejected.{reason}') == '1', reason
+    odom = status[INPUT_ODOM]
+    for reason in ('zero_quaternion', 'non_unit_quaternion', 'non_finite', 'stamp_backwards'):
+        assert odom.value(f'rejected.{reason}') == '1', reason
+    # still serving
+    assert session.on_joint_state(js(pos=(0.9, 0.0), stamp=WALL + 2), 1.3, WALL + 2).accepted
+    np.testing.assert_array_equal(session.take_joint_state_output().positions, [0.9, 0.0])
+
+
+def test_backend_error_is_a_counted_rejection():
+    session = TwinSession(KinematicBackend(fail_on='tilt'), now=0.0)
+    outcome = session.on_joint_state(js(), 1.0, WALL)
+    assert not outcome.accepted and 'backend_error' in outcome.describe()
+    assert 'tilt cannot move' in outcome.describe()
+    status = session.statuses(1.0)[0]
+    assert status.value('rejected.backend_error') == '1'
+
+
+def test_rejected_stamp_does_not_advance_guard(session):
+    # A sample rejected for NaN but carrying a later stamp must not make good samples "old".
+    session.on_joint_state(js(pos=(np.nan, 0.0), stamp=WALL + 100), 1.0, WALL + 100)
+    assert session.on_joint_state(js(stamp=WALL), 1.0, WALL).accepted
+
+
+def test_staleness_goes_warn_error_and_recovers(session):
+    session.on_odometry(od(stamp=WALL), 1.0, WALL)
+    session.on_joint_state(js(stamp=WALL), 1.0, WALL)
+    assert session.poll(1.2) == []
+    events = session.poll(1.6)
+    assert sorted(e.split(':')[0] for e in events) == [INPUT_JOINT_STATES, INPUT_ODOM]
+    session.on_joint_state(js(stamp=WALL + 1), 1.7, WALL + 1)
+    levels = {s.name: s.level for s in session.statuses(3.5)}
+    assert levels[INPUT_ODOM] is Level.ERROR                  # 2.5 s > 4 x 0.5 s
+    assert levels[INPUT_JOINT_STATES] is Level.WARN             # 1.8 s: stale, not yet 4x
+    recovered = session.on_odometry(od(stamp=WALL + 2), 3.6, WALL + 2)
+    assert recovered.recovered
+    levels = {s.name: s.level for s in session.statuses(3.6)}
+    assert levels[INPUT_ODOM] is Level.OK
+
+
+def test_scan_latency_counts_only_first_scan_per_new_input(session):
+    session.on_odometry(od(), 1.0, WALL)
+    for k in range(5):
+        session.scan_output(WALL)
+        session.published(OUTPUT_SCAN, 1.01 + 0.05 * k)
+    status = {s.name: s for s in session.statuses(1.3)}[OUTPUT_SCAN]
+    assert status.value('published') == '5'
+    assert status.value('latency_ms.max') == '10.000'
+    assert status.value('latency_ms.min') == '10.000'
+    assert float(status.value('rate_hz')) == pytest.approx(20.0)
+
+
+def test_scan_stream_absent_without_scan_period_and_bad_config():
+    session = TwinSession(KinematicBackend(), SessionConfig(), now=0.0)
+    assert OUTPUT_SCAN not in session.monitors
+    assert OUTPUT_ODOM in session.monitors
+    with pytest.raises(KeyError):
+        session.published('nope', 0.0)
+    with pytest.raises(ValueError, match='stale_timeout'):
+        SessionConfig(stale_timeout=0.0)
+    with pytest.raises(ValueError, match='max_future_stamp'):
+        SessionConfig(max_future_stamp=math.inf)
+
+
+def test_summary_lines_cover_every_stream(session):
+    session.on_joint_state(js(pos=(np.nan, 0)), 1.0, WALL)
+    lines = session.summary_lines(2.0)
+    assert [line.split(':')[0] for line in lines] == [
+        INPUT_JOINT_STATES, INPUT_ODOM, OUTPUT_JOINT_STATES, OUTPUT_ODOM, OUTPUT_SCAN]
+    assert '(non_finite=1)' in lines[0]
