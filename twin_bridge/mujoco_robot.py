@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from urllib.parse import urlparse
 import xml.etree.ElementTree as ET
@@ -10,7 +11,8 @@ import xml.etree.ElementTree as ET
 import mujoco
 import numpy as np
 
-from twin_bridge.errors import ResourceNotFoundError, RobotDescriptionError
+from twin_bridge.errors import ResourceNotFoundError, RobotDescriptionError, TwinBridgeError
+from twin_bridge.meshes import load_mesh
 from twin_bridge.resources import resolve_uri
 from twin_bridge.robot_description import RobotDescription
 from twin_bridge.transforms import quat_xyzw_to_wxyz
@@ -37,8 +39,6 @@ JOINT_KP = 20.0
 
 # URDF elements MuJoCo has no use for (and may reject).
 _STRIPPED = ('gazebo', 'transmission', 'ros2_control', 'mujoco')
-# Mesh formats MuJoCo reads itself; anything else goes through trimesh.
-_NATIVE_MESH = ('.stl', '.obj', '.msh')
 
 
 def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
@@ -97,9 +97,7 @@ def _collect_meshes(root: ET.Element, robot: RobotDescription) -> dict[str, byte
                 path = _resolve_mesh(uri, robot, where)
                 if path not in names:
                     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-                    suffix = path.suffix.lower()
-                    ext = suffix if suffix in _NATIVE_MESH else '.stl'
-                    name = f'{path.stem}_{digest}{ext}'
+                    name = f'{path.stem}_{digest}.obj'
                     assets[name] = _mesh_bytes(path, where)
                     names[path] = name
                 mesh.set('filename', names[path])
@@ -133,22 +131,16 @@ def _package_in_source_tree(uri: str, base_dir: Path | None) -> Path | None:
 
 
 def _mesh_bytes(path: Path, where: str) -> bytes:
-    if not path.is_file():
-        raise RobotDescriptionError(f'{where}: {path} is not a file')
-    if path.suffix in _NATIVE_MESH:
-        return path.read_bytes()
+    """The mesh as Wavefront OBJ bytes (any format :func:`twin_bridge.meshes.load_mesh` reads;
+    COLLADA units applied). URDF ``scale`` is left to MuJoCo."""
     try:
-        import trimesh
-    except ImportError as exc:  # pragma: no cover - trimesh is a dependency
-        raise RobotDescriptionError(
-            f'{where}: {path.suffix} meshes need trimesh (pip install trimesh pycollada)') from exc
-    try:
-        loaded = trimesh.load(str(path), force='mesh')
-        if loaded.is_empty:
-            raise ValueError('no triangles')
-        return loaded.export(file_type='stl')
-    except Exception as exc:  # trimesh/pycollada raise many unrelated types
-        raise RobotDescriptionError(f'{where}: cannot convert {path.name}: {exc}') from exc
+        mesh = load_mesh(path)
+    except TwinBridgeError as exc:
+        raise RobotDescriptionError(f'{where}: {exc}') from exc
+    buffer = io.BytesIO()
+    np.savetxt(buffer, mesh.vertices, fmt='v %.9g %.9g %.9g')
+    np.savetxt(buffer, mesh.faces + 1, fmt='f %d %d %d')
+    return buffer.getvalue()
 
 
 def _configure_geoms(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
