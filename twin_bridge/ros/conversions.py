@@ -1,0 +1,142 @@
+"""Conversions between ROS messages and the core's plain samples (no copies beyond one each)."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable
+
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Odometry
+import numpy as np
+from sensor_msgs.msg import JointState, LaserScan
+
+from twin_bridge.lidar import ScanData
+from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.stream_monitor import StreamStatus
+
+__all__ = [
+    'diagnostics_to_msg',
+    'joint_state_from_msg',
+    'joint_state_to_msg',
+    'ns_to_time',
+    'odometry_from_msg',
+    'odometry_to_msg',
+    'scan_to_msg',
+    'time_to_ns',
+]
+
+_NS = 1_000_000_000
+
+
+def time_to_ns(stamp: Time) -> int:
+    """``builtin_interfaces/Time`` → integer nanoseconds."""
+    return stamp.sec * _NS + stamp.nanosec
+
+
+def ns_to_time(ns: int) -> Time:
+    """Integer nanoseconds → ``builtin_interfaces/Time`` (negative values clamp to 0)."""
+    ns = max(int(ns), 0)
+    return Time(sec=ns // _NS, nanosec=ns % _NS)
+
+
+def _floats(values: Iterable[float]) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+def _float64_array(values: np.ndarray) -> array:
+    return array('d', np.ascontiguousarray(values, dtype=np.float64).tobytes())
+
+
+def joint_state_from_msg(msg: JointState) -> JointStateSample:
+    """A ``sensor_msgs/JointState`` as a sample (not validated: lengths may disagree)."""
+    return JointStateSample(
+        names=tuple(msg.name),
+        positions=_floats(msg.position),
+        velocities=_floats(msg.velocity) if len(msg.velocity) else None,
+        efforts=_floats(msg.effort) if len(msg.effort) else None,
+        stamp_ns=time_to_ns(msg.header.stamp),
+    )
+
+
+def joint_state_to_msg(sample: JointStateSample, frame_id: str = '') -> JointState:
+    """A joint-state sample as ``sensor_msgs/JointState`` stamped with ``sample.stamp_ns``."""
+    msg = JointState()
+    msg.header.stamp = ns_to_time(sample.stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.name = list(sample.names)
+    msg.position = _float64_array(sample.positions)
+    if sample.velocities is not None:
+        msg.velocity = _float64_array(sample.velocities)
+    if sample.efforts is not None:
+        msg.effort = _float64_array(sample.efforts)
+    return msg
+
+
+def odometry_from_msg(msg: Odometry) -> OdometrySample:
+    """A ``nav_msgs/Odometry`` as a sample (pose and twist; covariances are dropped)."""
+    p = msg.pose.pose.position
+    q = msg.pose.pose.orientation
+    lin = msg.twist.twist.linear
+    ang = msg.twist.twist.angular
+    return OdometrySample(
+        position=np.array([p.x, p.y, p.z]),
+        orientation=np.array([q.x, q.y, q.z, q.w]),
+        linear_velocity=np.array([lin.x, lin.y, lin.z]),
+        angular_velocity=np.array([ang.x, ang.y, ang.z]),
+        stamp_ns=time_to_ns(msg.header.stamp),
+        frame_id=msg.header.frame_id,
+        child_frame_id=msg.child_frame_id,
+    )
+
+
+def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str) -> Odometry:
+    """An odometry sample as ``nav_msgs/Odometry`` in ``frame_id`` → ``child_frame_id``."""
+    msg = Odometry()
+    msg.header.stamp = ns_to_time(sample.stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.child_frame_id = child_frame_id
+    pose = msg.pose.pose
+    pose.position.x, pose.position.y, pose.position.z = (float(v) for v in sample.position)
+    (pose.orientation.x, pose.orientation.y, pose.orientation.z,
+     pose.orientation.w) = (float(v) for v in sample.orientation)
+    twist = msg.twist.twist
+    twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in sample.linear_velocity)
+    twist.angular.x, twist.angular.y, twist.angular.z = (
+        float(v) for v in sample.angular_velocity)
+    return msg
+
+
+def scan_to_msg(scan: ScanData, stamp_ns: int, frame_id: str | None = None) -> LaserScan:
+    """A scan as ``sensor_msgs/LaserScan`` (``frame_id`` overrides the scan's own)."""
+    msg = LaserScan()
+    msg.header.stamp = ns_to_time(stamp_ns)
+    msg.header.frame_id = frame_id or scan.frame_id
+    msg.angle_min = float(scan.angle_min)
+    msg.angle_max = float(scan.angle_max)
+    msg.angle_increment = float(scan.angle_increment)
+    msg.time_increment = float(scan.time_increment)
+    msg.scan_time = float(scan.scan_time)
+    msg.range_min = float(scan.range_min)
+    msg.range_max = float(scan.range_max)
+    msg.ranges = array('f', np.ascontiguousarray(scan.ranges, dtype=np.float32).tobytes())
+    if len(scan.intensities):
+        msg.intensities = array(
+            'f', np.ascontiguousarray(scan.intensities, dtype=np.float32).tobytes())
+    return msg
+
+
+def diagnostics_to_msg(statuses: Iterable[StreamStatus], stamp_ns: int, hardware_id: str,
+                       prefix: str = 'twin_bridge') -> DiagnosticArray:
+    """Stream statuses as one ``DiagnosticArray``; each status is named ``'<prefix>: <stream>'``."""
+    msg = DiagnosticArray()
+    msg.header.stamp = ns_to_time(stamp_ns)
+    for status in statuses:
+        msg.status.append(DiagnosticStatus(
+            level=bytes([int(status.level)]),
+            name=f'{prefix}: {status.name}',
+            message=status.message,
+            hardware_id=hardware_id,
+            values=[KeyValue(key=k, value=v) for k, v in status.values],
+        ))
+    return msg
