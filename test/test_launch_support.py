@@ -1,0 +1,178 @@
+"""launch_support: the pure logic behind the launch files."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from twin_bridge.errors import ConfigError, ResourceNotFoundError, WorldLoadError
+from twin_bridge.gz_bridge_config import load_bridge_config
+from twin_bridge.launch_support import (
+    create_arguments,
+    format_xacro_args,
+    gz_sim_args,
+    parse_bool,
+    parse_float,
+    parse_xacro_args,
+    plan_gazebo_twin,
+    prepare_bridge,
+    resolve_world,
+    twin_node_overrides,
+)
+from twin_bridge.robot_description import default_robot_path, load_robot_description
+
+REPO = Path(__file__).resolve().parent.parent
+WORLD = '<?xml version="1.0"?><sdf version="1.9"><world name="{name}"></world></sdf>'
+
+
+@pytest.fixture
+def world(tmp_path):
+    path = tmp_path / 'lab.sdf'
+    path.write_text(WORLD.format(name='lab'))
+    return path
+
+
+@pytest.fixture(scope='module')
+def robot():
+    return load_robot_description(default_robot_path())
+
+
+def test_parse_xacro_args():
+    assert parse_xacro_args('') == {}
+    assert parse_xacro_args("prefix:=r1_ lidar:=false  name:='a b'") == {
+        'prefix': 'r1_', 'lidar': 'false', 'name': 'a b'}
+    assert parse_xacro_args('empty:=') == {'empty': ''}
+
+
+@pytest.mark.parametrize('text, message', [
+    ('prefix=r1_', 'not name:=value'),
+    (':=x', 'not name:=value'),
+    ('1a:=x', 'not name:=value'),
+    ('a:=1 a:=2', 'given twice'),
+    ("a:='unclosed", 'xacro_args'),
+])
+def test_bad_xacro_args(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_xacro_args(text)
+
+
+def test_format_xacro_args_round_trips():
+    args = {'prefix': 'r1_', 'name': 'a b', 'x': ''}
+    assert parse_xacro_args(format_xacro_args(args)) == args
+
+
+@pytest.mark.parametrize('text, value', [('true', True), ('False', False), ('1', True),
+                                         ('off', False), (True, True)])
+def test_parse_bool(text, value):
+    assert parse_bool(text, 'gui') is value
+
+
+def test_parse_bool_and_float_errors_name_the_argument():
+    with pytest.raises(ConfigError, match='headless'):
+        parse_bool('maybe', 'headless')
+    with pytest.raises(ConfigError, match='yaw'):
+        parse_float('north', 'yaw')
+    with pytest.raises(ConfigError, match='finite'):
+        parse_float('nan', 'x')
+
+
+def test_gz_sim_args(world):
+    assert gz_sim_args(world) == f'-r {world}'
+    assert gz_sim_args(world, headless=True) == f'-r -s --headless-rendering {world}'
+    assert gz_sim_args(world, headless=True, gui=True).count('-s') == 1
+    assert gz_sim_args(world, gui=False) == f'-r -s {world}'
+    assert gz_sim_args(world, run=False, verbosity=4) == f'-v4 {world}'
+    spaced = world.parent / 'my world.sdf'
+    assert gz_sim_args(spaced).endswith("'" + str(spaced) + "'")
+    with pytest.raises(ConfigError, match='verbosity'):
+        gz_sim_args(world, verbosity=7)
+
+
+def test_create_arguments():
+    args = create_arguments(world_name='lab', model_name='twin_robot', x='1.5', y=-2, z='0.1',
+                            yaw='0.5')
+    assert args[:6] == ['-world', 'lab', '-name', 'twin_robot', '-topic', 'robot_description']
+    pairs = dict(zip(args[6::2], args[7::2], strict=True))
+    assert {k: float(v) for k, v in pairs.items()} == {'-x': 1.5, '-y': -2.0, '-z': 0.1,
+                                                      '-Y': 0.5}
+    with pytest.raises(ConfigError, match='model_name'):
+        create_arguments(world_name='lab', model_name='my robot')
+    with pytest.raises(ConfigError, match='x'):
+        create_arguments(world_name='lab', model_name='m', x='inf')
+
+
+def test_resolve_world_by_path_and_by_name(world):
+    assert resolve_world(str(world)) == world.resolve()
+    with pytest.raises(ResourceNotFoundError, match='no_such_world'):
+        resolve_world('no_such_world')
+    shipped = sorted((REPO / 'worlds').glob('*.sdf'))
+    if shipped:
+        assert resolve_world(shipped[0].stem) == shipped[0].resolve()
+
+
+def test_prepare_bridge_generates_a_file_and_a_separate_clock_bridge(robot, tmp_path):
+    setup = prepare_bridge(robot, world_name='lab', directory=tmp_path)
+    assert setup.config_file.parent == tmp_path
+    assert load_bridge_config(setup.config_file, robot=robot).entries == setup.config.entries
+    assert setup.clock_arguments == ['/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock']
+    assert setup.arguments == ['/world/lab/set_pose@ros_gz_interfaces/srv/SetEntityPose'
+                               '@gz.msgs.Pose@gz.msgs.Boolean']
+
+
+def test_prepare_bridge_with_a_user_file_that_bridges_the_clock_itself(robot, tmp_path):
+    data = yaml.safe_load((REPO / 'config' / 'gz_bridge.yaml').read_text())
+    data.append({'topic_name': '/clock', 'ros_type_name': 'rosgraph_msgs/msg/Clock',
+                 'gz_type_name': 'gz.msgs.Clock', 'direction': 'GZ_TO_ROS'})
+    user = tmp_path / 'mine.yaml'
+    user.write_text(yaml.safe_dump(data))
+    setup = prepare_bridge(robot, world_name='lab', bridge_config=str(user))
+    assert setup.config_file == user.resolve()
+    assert setup.clock_arguments == []  # never twice
+    assert len(setup.arguments) == 1
+
+
+def test_prepare_bridge_rejects_an_incomplete_user_file(robot, tmp_path):
+    user = tmp_path / 'thin.yaml'
+    user.write_text(yaml.safe_dump([{'topic_name': '/twin/odometry',
+                                     'ros_type_name': 'nav_msgs/msg/Odometry',
+                                     'gz_type_name': 'gz.msgs.Odometry',
+                                     'direction': 'GZ_TO_ROS'}]))
+    with pytest.raises(ConfigError, match='thin.yaml.*/twin/scan'):
+        prepare_bridge(robot, world_name='lab', bridge_config=str(user))
+
+
+def test_twin_node_overrides():
+    params = twin_node_overrides(backend='gazebo', world='/w/lab.sdf', xacro_args={'a': '1'},
+                                 gz_world_name='lab', gz_topic_prefix='twin/')
+    assert params['backend'] == 'gazebo' and params['gz_world_name'] == 'lab'
+    assert params['gz_topic_prefix'] == '/twin'
+    assert params['robot_description_args'] == ['a:=1']
+    assert 'robot_description_args' not in twin_node_overrides(backend='embedded', world='w')
+    with pytest.raises(ConfigError, match='backend'):
+        twin_node_overrides(backend='bullet', world='w')
+
+
+def test_plan_gazebo_twin(world, tmp_path):
+    plan = plan_gazebo_twin(world=str(world), xacro_args='prefix:=r1_ gz_topic_prefix:=/r1',
+                            headless='true', namespace='robot1', model_name='r1', x='2',
+                            bridge_directory=tmp_path)
+    assert plan.world_name == 'lab'
+    assert plan.gz_args == f'-r -s --headless-rendering {world.resolve()}'
+    assert plan.gz_topic_prefix == '/r1'
+    assert plan.create_arguments[:4] == ['-world', 'lab', '-name', 'r1']
+    topics = {e.ros_topic: e.gz_topic for e in plan.bridge.config.entries}
+    assert topics['/robot1/r1/joint/r1_pan_joint/cmd_pos'] == '/r1/joint/r1_pan_joint/cmd_pos'
+    assert topics['/robot1/r1/scan'] == '/r1/scan'
+    params = plan.twin_parameters
+    assert (params['backend'], params['gz_world_name'], params['model_name']) == (
+        'gazebo', 'lab', 'r1')
+    assert params['robot_description_args'] == ['prefix:=r1_', 'gz_topic_prefix:=/r1']
+
+
+def test_plan_errors_name_what_is_wrong(world, tmp_path):
+    with pytest.raises(ConfigError, match='headless'):
+        plan_gazebo_twin(world=str(world), headless='sometimes', bridge_directory=tmp_path)
+    broken = tmp_path / 'broken.sdf'
+    broken.write_text('<sdf version="1.9"><model name="m"/></sdf>')
+    with pytest.raises(WorldLoadError, match='broken.sdf'):
+        plan_gazebo_twin(world=str(broken))

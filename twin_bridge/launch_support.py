@@ -1,0 +1,277 @@
+"""Plain helpers the launch files call (through ``OpaqueFunction``): no ``launch`` import here.
+
+Everything a launch file would otherwise compute inline — resolving the world, parsing xacro
+arguments, the Gazebo command line, the spawn arguments, the bridge configuration and the
+twin node's parameter overrides — lives here so it is unit-tested without ROS installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import math
+import os
+from pathlib import Path
+import re
+import shlex
+import tempfile
+
+from twin_bridge.errors import ConfigError
+from twin_bridge.gz_bridge_config import (
+    BridgeConfig,
+    clock_bridge_argument,
+    generate_bridge_config,
+    load_bridge_config,
+    merge_services,
+)
+from twin_bridge.gz_topics import DEFAULT_GZ_TOPIC_PREFIX, normalize_prefix, world_name_from_sdf
+from twin_bridge.resources import find_world
+
+__all__ = [
+    'BridgeSetup',
+    'GazeboTwinPlan',
+    'create_arguments',
+    'format_xacro_args',
+    'gz_sim_args',
+    'parse_bool',
+    'parse_float',
+    'parse_xacro_args',
+    'plan_gazebo_twin',
+    'prepare_bridge',
+    'resolve_world',
+    'twin_node_overrides',
+    'write_bridge_config',
+]
+
+_XACRO_ARG_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+_TRUE = ('true', '1', 'yes', 'on')
+_FALSE = ('false', '0', 'no', 'off')
+
+
+def parse_bool(value: str | bool, name: str) -> bool:
+    """A launch argument string as a bool (``true/false/1/0/yes/no/on/off``).
+
+    :raise ConfigError: naming the argument
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f'launch argument {name}:={value!r} is not true or false')
+
+
+def parse_float(value: str | float, name: str) -> float:
+    """A launch argument string as a finite float.
+
+    :raise ConfigError: naming the argument
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f'launch argument {name}:={value!r} is not a number') from None
+    if not math.isfinite(number):
+        raise ConfigError(f'launch argument {name}:={value!r} must be finite')
+    return number
+
+
+def parse_xacro_args(text: str) -> dict[str, str]:
+    """``'prefix:=r1_ lidar:=false'`` -> ``{'prefix': 'r1_', 'lidar': 'false'}``.
+
+    Values may be shell-quoted (``name:='a b'``).
+
+    :raise ConfigError: for a token that is not ``name:=value`` or a repeated name
+    """
+    try:
+        tokens = shlex.split(text or '')
+    except ValueError as exc:
+        raise ConfigError(f'xacro_args {text!r}: {exc}') from None
+    args: dict[str, str] = {}
+    for token in tokens:
+        name, sep, value = token.partition(':=')
+        if not sep or not _XACRO_ARG_NAME.match(name):
+            raise ConfigError(f'xacro_args: {token!r} is not name:=value')
+        if name in args:
+            raise ConfigError(f'xacro_args: {name} given twice')
+        args[name] = value
+    return args
+
+
+def format_xacro_args(args: dict[str, str]) -> str:
+    """Inverse of :func:`parse_xacro_args` (values shell-quoted when needed)."""
+    return ' '.join(f'{name}:={shlex.quote(str(value))}' for name, value in args.items())
+
+
+def resolve_world(world: str) -> Path:
+    """Absolute path of a world given by name (``warehouse``, ``warehouse.sdf``, looked up in
+    this package's ``worlds/``) or by path.
+
+    :raise ResourceNotFoundError: listing the shipped worlds
+    """
+    return find_world(world).resolve()
+
+
+def gz_sim_args(world_path: str | Path, *, headless: bool = False, gui: bool = True,
+                run: bool = True, verbosity: int | None = None) -> str:
+    """The ``gz_args`` for ``ros_gz_sim``'s ``gz_sim.launch.py``.
+
+    ``headless`` runs the server only with ``--headless-rendering`` (the ogre2 lidar still
+    renders, no display needed); ``gui:=false`` alone runs the server only (``-s``).
+    ``run`` starts the simulation unpaused (``-r``).
+    """
+    parts = ['-r'] if run else []
+    if headless:
+        parts += ['-s', '--headless-rendering']
+    elif not gui:
+        parts.append('-s')
+    if verbosity is not None:
+        if not 0 <= int(verbosity) <= 4:
+            raise ConfigError(f'gz verbosity must be 0..4, got {verbosity!r}')
+        parts.append(f'-v{int(verbosity)}')
+    parts.append(shlex.quote(str(world_path)))
+    return ' '.join(parts)
+
+
+def create_arguments(*, world_name: str, model_name: str, x: float = 0.0, y: float = 0.0,
+                     z: float = 0.0, yaw: float = 0.0,
+                     topic: str = 'robot_description') -> list[str]:
+    """Arguments of ``ros_gz_sim create``: spawn ``model_name`` into ``world_name`` from the
+    URDF on ``topic`` (robot_state_publisher's), at (x, y, z) with heading ``yaw``."""
+    if not model_name or not re.match(r'^[A-Za-z0-9_\-]+$', model_name):
+        raise ConfigError(f'model_name {model_name!r}: use letters, digits, "_" or "-"')
+    pose = {'-x': x, '-y': y, '-z': z, '-Y': yaw}
+    args = ['-world', world_name, '-name', model_name, '-topic', topic]
+    for flag, value in pose.items():
+        args += [flag, repr(parse_float(value, flag.lstrip('-')))]
+    return args
+
+
+def write_bridge_config(config: BridgeConfig, directory: str | Path | None = None,
+                        header: str = 'generated by twin_bridge.launch_support') -> Path:
+    """Write ``config``'s topics to a new YAML file (for ``parameter_bridge``'s
+    ``config_file``) and return its path."""
+    fd, name = tempfile.mkstemp(prefix='twin_bridge_gz_', suffix='.yaml',
+                                dir=str(directory) if directory else None)
+    with os.fdopen(fd, 'w', encoding='utf-8') as stream:
+        stream.write(config.to_yaml(header))
+    return Path(name)
+
+
+@dataclass(frozen=True)
+class BridgeSetup:
+    """What the bridge processes of one launch get."""
+
+    config: BridgeConfig
+    config_file: Path
+    arguments: list[str] = field(default_factory=list)
+    clock_arguments: list[str] = field(default_factory=list)
+
+
+def prepare_bridge(robot: object, *, world_name: str,
+                   gz_topic_prefix: str = DEFAULT_GZ_TOPIC_PREFIX, namespace: str = '',
+                   bridge_config: str | Path = '',
+                   directory: str | Path | None = None) -> BridgeSetup:
+    """The bridge for ``robot`` in ``world_name``.
+
+    With ``bridge_config`` empty the config is generated from the robot and written to a
+    temporary file; otherwise that file is loaded and must bridge every topic the twin
+    needs. The ``set_pose`` service bridge is added either way. ``/clock`` goes to a
+    separate clock bridge (``clock_arguments``) unless the config already bridges it, so it
+    is bridged exactly once.
+
+    :raise ConfigError: for an invalid or incomplete ``bridge_config``
+    """
+    generated = generate_bridge_config(robot, world_name=world_name,
+                                       gz_topic_prefix=gz_topic_prefix, namespace=namespace)
+    if str(bridge_config).strip():
+        path = Path(bridge_config).expanduser().resolve()
+        config = merge_services(load_bridge_config(path, robot=robot,
+                                                   gz_topic_prefix=gz_topic_prefix,
+                                                   namespace=namespace), generated.services)
+    else:
+        config = generated
+        path = write_bridge_config(config, directory)
+    clock = [] if config.has_clock else [clock_bridge_argument()]
+    return BridgeSetup(config, path, config.arguments(), clock)
+
+
+def twin_node_overrides(*, backend: str, world: str | Path, robot_description_file: str = '',
+                        xacro_args: dict[str, str] | None = None,
+                        model_name: str = 'twin_robot', gz_world_name: str = '',
+                        gz_topic_prefix: str = DEFAULT_GZ_TOPIC_PREFIX,
+                        use_sim_time: bool = False) -> dict[str, object]:
+    """Parameters the launch files set on the ``twin_bridge`` node on top of its params file
+    (names from the node's parameter contract)."""
+    if backend not in ('embedded', 'gazebo'):
+        raise ConfigError(f'backend {backend!r} is not embedded or gazebo')
+    overrides: dict[str, object] = {
+        'backend': backend,
+        'world': str(world),
+        'robot_description_file': str(robot_description_file),
+        'model_name': model_name,
+        'gz_world_name': gz_world_name,
+        'gz_topic_prefix': normalize_prefix(gz_topic_prefix),
+        'use_sim_time': bool(use_sim_time),
+    }
+    if xacro_args:  # an empty list has no type in a ROS parameter: leave the file's value
+        overrides['robot_description_args'] = [f'{k}:={v}' for k, v in xacro_args.items()]
+    return overrides
+
+
+@dataclass(frozen=True)
+class GazeboTwinPlan:
+    """Everything ``gazebo_twin.launch.py`` starts, computed from its arguments."""
+
+    world_path: Path
+    world_name: str
+    gz_args: str
+    xacro_args: dict[str, str]
+    gz_topic_prefix: str
+    create_arguments: list[str]
+    bridge: BridgeSetup
+    twin_parameters: dict[str, object]
+
+
+def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args: str = '',
+                     headless: str | bool = False, gui: str | bool = True,
+                     namespace: str = '', model_name: str = 'twin_robot',
+                     bridge_config: str = '', use_sim_time: str | bool = False,
+                     x: str | float = 0.0, y: str | float = 0.0, z: str | float = 0.0,
+                     yaw: str | float = 0.0,
+                     bridge_directory: str | Path | None = None) -> GazeboTwinPlan:
+    """Resolve the Gazebo twin launch arguments (strings, as launch gives them) into a plan.
+
+    The robot is expanded once here (with ``xacro_args``) so the generated bridge matches
+    the joints and lidar Gazebo will actually have; ``gz_topic_prefix`` comes from the xacro
+    args (default ``/twin``) so the robot's plugins, the bridge and the node agree.
+
+    :raise TwinBridgeError: (a subclass) naming the bad argument, world or robot file
+    """
+    from twin_bridge.robot_description import default_robot_path, load_robot_description
+
+    world_path = resolve_world(world)
+    world_name = world_name_from_sdf(world_path)
+    args = parse_xacro_args(xacro_args)
+    prefix = normalize_prefix(args.get('gz_topic_prefix', DEFAULT_GZ_TOPIC_PREFIX))
+    robot_file = Path(robot_description_file) if robot_description_file.strip() \
+        else default_robot_path()
+    robot = load_robot_description(robot_file, args or None)
+    bridge = prepare_bridge(robot, world_name=world_name, gz_topic_prefix=prefix,
+                            namespace=namespace, bridge_config=bridge_config,
+                            directory=bridge_directory)
+    return GazeboTwinPlan(
+        world_path=world_path,
+        world_name=world_name,
+        gz_args=gz_sim_args(world_path, headless=parse_bool(headless, 'headless'),
+                            gui=parse_bool(gui, 'gui')),
+        xacro_args=args,
+        gz_topic_prefix=prefix,
+        create_arguments=create_arguments(world_name=world_name, model_name=model_name,
+                                          x=x, y=y, z=z, yaw=yaw),
+        bridge=bridge,
+        twin_parameters=twin_node_overrides(
+            backend='gazebo', world=world_path, robot_description_file=str(robot_file),
+            xacro_args=args, model_name=model_name, gz_world_name=world_name,
+            gz_topic_prefix=prefix, use_sim_time=parse_bool(use_sim_time, 'use_sim_time')),
+    )
