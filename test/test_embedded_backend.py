@@ -1,0 +1,278 @@
+"""Tests for twin_bridge.embedded_backend: mirroring, lidar scans vs analytic truth, dynamics."""
+
+from pathlib import Path
+
+import mujoco
+import numpy as np
+import pytest
+
+from twin_bridge.backend import SimulatorBackend
+from twin_bridge.embedded_backend import EmbeddedBackend
+from twin_bridge.errors import BackendError
+from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.transforms import Pose, quat_from_rpy, quat_multiply, yaw_from_quat
+
+SCAN_WORLDS = Path(__file__).resolve().parent / 'data' / 'scan_worlds'
+ROOM = SCAN_WORLDS / 'scan_room.sdf'
+SEARCH = [SCAN_WORLDS / 'models']
+
+# Ground truth of scan_room.sdf in the plane of the scan (see the comment in the file).
+BOXES = [  # (xmin, xmax, ymin, ymax)
+    (4.0, 4.2, -3.2, 3.2), (-4.2, -4.0, -3.2, 3.2),
+    (-4.2, 4.2, 3.0, 3.2), (-4.2, 4.2, -3.2, -3.0),
+    (-2.2, -1.8, -1.7, -1.3),
+]
+CIRCLES = [(2.0, 1.5, 0.3), (-1.5, 2.0, 0.25)]
+
+
+def analytic_ranges(origin: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Distance along each world-frame heading from a 2D origin to the nearest obstacle."""
+    dx, dy = np.cos(angles), np.sin(angles)
+    best = np.full(angles.shape, np.inf)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        for xmin, xmax, ymin, ymax in BOXES:
+            tx1, tx2 = (xmin - origin[0]) / dx, (xmax - origin[0]) / dx
+            ty1, ty2 = (ymin - origin[1]) / dy, (ymax - origin[1]) / dy
+            t_near = np.maximum(np.minimum(tx1, tx2), np.minimum(ty1, ty2))
+            t_far = np.minimum(np.maximum(tx1, tx2), np.maximum(ty1, ty2))
+            hit = (t_near <= t_far) & (t_near > 0)
+            best = np.where(hit, np.minimum(best, t_near), best)
+    for cx, cy, r in CIRCLES:
+        ox, oy = origin[0] - cx, origin[1] - cy
+        b = ox * dx + oy * dy
+        disc = b * b - (ox * ox + oy * oy - r * r)
+        t = -b - np.sqrt(np.maximum(disc, 0.0))
+        best = np.where((disc >= 0) & (t > 0), np.minimum(best, t), best)
+    return best
+
+
+def odom(x: float, y: float, yaw: float, **twist) -> OdometrySample:
+    return OdometrySample(position=np.array([x, y, 0.0]),
+                          orientation=quat_from_rpy(0.0, 0.0, yaw), **twist)
+
+
+def joints(**positions) -> JointStateSample:
+    return JointStateSample(names=tuple(positions), positions=np.array(list(positions.values())))
+
+
+@pytest.fixture(scope='module')
+def robot():
+    return load_robot_description(default_robot_path(), {'lidar_noise_stddev': '0.01'})
+
+
+@pytest.fixture(scope='module')
+def backend(robot):
+    return EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_noise=False)
+
+
+def expected_scan(robot, x, y, yaw):
+    """Analytic ranges for the robot's lidar with the base at (x, y, yaw)."""
+    sensor = robot.link_pose(robot.lidar.link).compose(robot.lidar.pose)
+    world = Pose(np.array([x, y, 0.0]), quat_from_rpy(0, 0, yaw)).compose(sensor)
+    heading = yaw_from_quat(world.orientation)
+    return analytic_ranges(world.position[:2], robot.lidar.beam_angles() + heading)
+
+
+def test_is_a_simulator_backend(backend, robot):
+    assert isinstance(backend, SimulatorBackend)
+    assert backend.joint_names == robot.movable_joint_names
+    assert backend.lidar == robot.lidar
+    assert backend.world_description.name == 'scan_room'
+
+
+@pytest.mark.parametrize('x, y, yaw', [
+    (0.0, 0.0, 0.0), (1.0, -0.5, 0.7), (-1.2, 0.8, -2.0), (2.9, -2.2, 3.1), (0.3, 2.4, 1.5708),
+])
+def test_scan_matches_analytic_ground_truth(backend, robot, x, y, yaw):
+    backend.mirror(odom(x, y, yaw))
+    scan = backend.scan()
+    expected = expected_scan(robot, x, y, yaw)
+    assert scan.ranges.dtype == np.float32 and scan.ranges.shape == (720,)
+    assert np.all(np.isfinite(expected))  # closed room: every beam hits something
+    assert np.max(np.abs(scan.ranges - expected)) < 1e-3
+
+
+def test_scan_metadata_from_lidar_tag(backend, robot):
+    scan = backend.scan()
+    spec = robot.lidar
+    assert scan.frame_id == 'lidar_link'
+    assert scan.angle_min == pytest.approx(-np.pi)
+    assert scan.angle_max == pytest.approx(np.pi - 2 * np.pi / 720)
+    assert scan.angle_increment == pytest.approx(2 * np.pi / 720)
+    assert scan.range_min == pytest.approx(0.12) and scan.range_max == pytest.approx(12.0)
+    assert scan.scan_time == pytest.approx(1 / 20)
+    assert scan.time_increment == 0.0
+    assert spec.samples == len(scan.ranges)
+
+
+def test_pan_tilt_motion_does_not_change_fixed_lidar_scan(backend, robot):
+    backend.mirror(odom(0.5, 0.2, 0.3), joints(pan_joint=0.0, tilt_joint=0.0))
+    before = backend.scan().ranges.copy()
+    for pan, tilt in [(2.4, 0.6), (-2.4, -0.6), (1.0, 0.0)]:
+        backend.mirror(joints=joints(pan_joint=pan, tilt_joint=tilt))
+        np.testing.assert_array_equal(backend.scan().ranges, before)
+    assert np.max(np.abs(before - expected_scan(robot, 0.5, 0.2, 0.3))) < 1e-3
+
+
+def test_batched_scan_equals_per_ray_reference(backend, robot):
+    backend.mirror(odom(-0.7, -0.4, 2.2), joints(pan_joint=0.5))
+    scan = backend.scan()
+    position, orientation = backend.lidar_pose()
+    rot = Pose(position, orientation).matrix()[:3, :3]
+    groups = np.array([1, 1, 0, 1, 1, 1], dtype=np.uint8)
+    geomid = np.zeros(1, dtype=np.int32)
+    reference = []
+    for angle in robot.lidar.beam_angles():
+        direction = rot @ np.array([np.cos(angle), np.sin(angle), 0.0])
+        dist = mujoco.mj_ray(backend.model, backend.data, position, direction, groups, 1, -1,
+                             geomid)
+        reference.append(np.inf if geomid[0] < 0 or dist > 12.0 else dist)
+    np.testing.assert_allclose(scan.ranges, np.array(reference, dtype=np.float32), rtol=0,
+                               atol=1e-6)
+
+
+def test_robot_geometry_is_excluded(backend):
+    backend.mirror(odom(0.0, 0.0, 0.0))
+    position, _ = backend.lidar_pose()
+    geomid = np.zeros(1, dtype=np.int32)
+    # With every group enabled, the beam starts inside the robot's own lidar housing.
+    dist = mujoco.mj_ray(backend.model, backend.data, position, np.array([1.0, 0, 0]), None, 1,
+                         -1, geomid)
+    assert dist < 0.1 and backend.model.geom_bodyid[geomid[0]] != 0
+    assert np.min(backend.scan().ranges) > 1.0
+
+
+def test_rep117_out_of_range_and_too_close():
+    robot = load_robot_description(default_robot_path(), {
+        'lidar_range_min': '0.5', 'lidar_range_max': '3.0', 'lidar_noise_stddev': '0'})
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    # Sensor 0.3 m from the east wall (x = 4): beams at 0 rad are too close; west is > 3 m.
+    backend.mirror(odom(3.6, 0.05, 0.0))
+    ranges = backend.scan().ranges
+    expected = expected_scan(robot, 3.6, 0.05, 0.0)
+    assert ranges[360] == -np.inf and expected[360] < 0.5
+    assert ranges[0] == np.inf and expected[0] > 3.0
+    valid = (expected >= 0.5) & (expected <= 3.0)
+    assert valid.sum() > 50
+    assert np.max(np.abs(ranges[valid] - expected[valid])) < 1e-3
+    np.testing.assert_array_equal(np.isposinf(ranges), expected > 3.0)
+    np.testing.assert_array_equal(np.isneginf(ranges), expected < 0.5)
+
+
+def test_noise_is_seeded_and_gaussian(robot):
+    a = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_seed=7)
+    b = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_seed=7)
+    c = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_seed=8)
+    scans = [backend.scan().ranges for backend in (a, b, c)]
+    np.testing.assert_array_equal(scans[0], scans[1])
+    assert not np.array_equal(scans[0], scans[2])
+    error = scans[0] - expected_scan(robot, 0, 0, 0)
+    assert 0.007 < np.std(error) < 0.013 and abs(np.mean(error)) < 0.002
+    # Successive scans draw fresh noise.
+    assert not np.array_equal(a.scan().ranges, scans[0])
+
+
+def test_mirror_reads_back_exactly(backend, robot):
+    q = quat_multiply(quat_from_rpy(0.0, 0.0, 1.1), quat_from_rpy(0.02, -0.01, 0.0))
+    sample = OdometrySample(position=np.array([1.5, -0.25, 0.01]), orientation=q,
+                            linear_velocity=np.array([0.4, 0.05, 0.0]),
+                            angular_velocity=np.array([0.0, 0.01, 0.3]))
+    positions = np.array([12.5, -3.25, 2.0, -0.5])
+    velocities = np.array([1.0, -2.0, 0.25, 0.0])
+    backend.mirror(sample, JointStateSample(names=robot.movable_joint_names,
+                                            positions=positions, velocities=velocities))
+    out = backend.odometry()
+    np.testing.assert_allclose(out.position, sample.position, atol=1e-12)
+    np.testing.assert_allclose(out.orientation, q / np.linalg.norm(q), atol=1e-12)
+    np.testing.assert_allclose(out.linear_velocity, sample.linear_velocity, atol=1e-12)
+    np.testing.assert_allclose(out.angular_velocity, sample.angular_velocity, atol=1e-12)
+    assert out.child_frame_id == 'base_link'
+    state = backend.joint_state()
+    assert state.names == robot.movable_joint_names
+    np.testing.assert_array_equal(state.positions, positions)
+    np.testing.assert_array_equal(state.velocities, velocities)
+    # The lidar really moved with the base (kinematics updated).
+    sensor = robot.link_pose('lidar_link')
+    lidar_position, _ = backend.lidar_pose()
+    expected = Pose(sample.position, q).compose(sensor).position
+    np.testing.assert_allclose(lidar_position, expected, atol=1e-12)
+
+
+def test_partial_joint_subsets_keep_other_joints(backend):
+    backend.mirror(joints=joints(pan_joint=0.1, tilt_joint=0.2, left_wheel_joint=0.3,
+                                 right_wheel_joint=0.4))
+    backend.mirror(joints=joints(tilt_joint=-0.5))
+    backend.mirror(joints=joints(right_wheel_joint=7.0, pan_joint=-1.0))
+    state = backend.joint_state()
+    got = dict(zip(state.names, state.positions, strict=True))
+    assert got == {'left_wheel_joint': 0.3, 'right_wheel_joint': 7.0, 'pan_joint': -1.0,
+                   'tilt_joint': -0.5}
+
+
+def test_unknown_or_fixed_joint_raises_and_changes_nothing(backend):
+    backend.mirror(joints=joints(pan_joint=0.25))
+    for bad in ('elbow_joint', 'caster_joint', 'lidar_joint'):
+        with pytest.raises(BackendError, match=bad):
+            backend.mirror(joints=joints(pan_joint=1.0, **{bad: 0.0}))
+    state = backend.joint_state()
+    assert state.positions[state.names.index('pan_joint')] == 0.25
+
+
+def test_nothing_known_before_first_mirror(robot):
+    fresh = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    assert fresh.odometry() is None and fresh.joint_state() is None
+    assert fresh.scan() is not None  # the robot starts at the world origin
+
+
+def test_robot_without_lidar():
+    robot = load_robot_description(default_robot_path(), {'lidar': 'false'})
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    assert backend.lidar is None and backend.scan() is None
+    with pytest.raises(BackendError, match='no lidar'):
+        backend.lidar_pose()
+
+
+def test_prefixed_robot(robot):
+    prefixed = load_robot_description(default_robot_path(),
+                                      {'prefix': 'r1_', 'lidar_noise_stddev': '0'})
+    backend = EmbeddedBackend(ROOM, prefixed, search_path=SEARCH)
+    assert backend.joint_names == tuple('r1_' + n for n in robot.movable_joint_names)
+    backend.mirror(odom(1.0, -0.5, 0.7), joints(r1_pan_joint=1.0))
+    assert backend.scan().frame_id == 'r1_lidar_link'
+    assert np.max(np.abs(backend.scan().ranges - expected_scan(robot, 1.0, -0.5, 0.7))) < 1e-3
+
+
+def test_driving_both_wheels_moves_forward(robot):
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    backend.mirror(odom(0.0, 0.0, 0.5))
+    speed = 5.0  # rad/s -> 0.3 m/s with 0.06 m wheels
+    backend.step(0.5, {'left_wheel_joint': speed, 'right_wheel_joint': speed})
+    backend.step(1.0, {'left_wheel_joint': speed, 'right_wheel_joint': speed})
+    pose = backend.odometry()
+    travelled = pose.position[:2]
+    heading = np.array([np.cos(0.5), np.sin(0.5)])
+    assert 0.38 < travelled @ heading < 0.46  # v * t = 0.45 m less the spin-up
+    assert abs(heading[0] * travelled[1] - heading[1] * travelled[0]) < 0.02
+    assert abs(yaw_from_quat(pose.orientation) - 0.5) < 0.02
+    assert pose.linear_velocity[0] == pytest.approx(0.3, abs=0.02)
+    wheel_speeds = backend.joint_state().velocities[:2]
+    np.testing.assert_allclose(wheel_speeds, [speed, speed], atol=0.2)
+
+
+def test_opposite_wheels_turn_in_place(robot):
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    backend.step(1.0, {'left_wheel_joint': -3.0, 'right_wheel_joint': 3.0})
+    pose = backend.odometry()
+    # Ideal yaw rate: r * (wr - wl) / separation = 0.06 * 6 / 0.32 = 1.125 rad/s.
+    assert 0.8 < yaw_from_quat(pose.orientation) < 1.2
+    assert np.linalg.norm(pose.position[:2]) < 0.05
+
+
+def test_step_rejects_bad_commands(backend):
+    with pytest.raises(BackendError, match='pan_joint'):
+        backend.step(0.01, {'pan_joint': 1.0})
+    with pytest.raises(BackendError, match='not finite'):
+        backend.step(0.01, {'left_wheel_joint': float('nan')})
+    with pytest.raises(BackendError):
+        backend.step(-1.0)
