@@ -1,0 +1,206 @@
+"""Child processes in their own process groups, always cleaned up (no orphans)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+__all__ = ['ManagedProcess', 'ProcessGroup', 'cpu_and_rss', 'format_param', 'ros_argv',
+           'wait_for_exit']
+
+
+def format_param(value: Any) -> str:
+    """A value as written after ``-p name:=`` on a ROS command line (YAML syntax)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        return '[' + ', '.join(format_param(v) for v in value) + ']'
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
+
+
+def ros_argv(module: str, params: Mapping[str, Any] | None = None,
+             args: Iterable[str] = (), ros_args: Iterable[str] = ()) -> list[str]:
+    """``python -u -m module args --ros-args -p name:=value ... ros_args`` for this interpreter."""
+    argv = [sys.executable, '-u', '-m', module, *args]
+    extra = [*ros_args]
+    for name, value in (params or {}).items():
+        extra += ['-p', f'{name}:={format_param(value)}']
+    return argv + (['--ros-args', *extra] if extra else [])
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ManagedProcess:
+    """One child in a new session (its own process group), output captured to a log file."""
+
+    def __init__(self, name: str, argv: list[str], log_path: Path,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.argv = argv
+        self.log_path = Path(log_path)
+        child_env = {**os.environ, 'PYTHONUNBUFFERED': '1', 'RCUTILS_LOGGING_BUFFERED_STREAM': '0',
+                     **(env or {})}
+        with open(self.log_path, 'wb') as log:
+            self.popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, env=child_env,
+                                          start_new_session=True)
+        self.pid = self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit code once the process has exited (negative: killed by that signal)."""
+        return self.popen.poll()
+
+    def running(self) -> bool:
+        """True while the process has not exited."""
+        return self.popen.poll() is None
+
+    def output(self) -> str:
+        """Everything the process wrote (stdout and stderr) so far."""
+        try:
+            return self.log_path.read_text(encoding='utf-8', errors='replace')
+        except FileNotFoundError:
+            return ''
+
+    def tail(self, lines: int = 15) -> str:
+        """The last ``lines`` lines of the process output."""
+        return '\n'.join(self.output().rstrip().splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """Stop the process: SIGINT, then SIGTERM, then SIGKILL to its whole group.
+
+        Each step waits up to ``timeout / 2`` (SIGKILL: up to 5 s). Afterwards nothing of the
+        group is left running.
+
+        :return: the exit code (negative signal number if it had to be killed)
+        """
+        for sig, wait in ((signal.SIGINT, timeout / 2), (signal.SIGTERM, timeout / 2)):
+            if self.popen.poll() is not None:
+                break
+            try:
+                self.popen.send_signal(sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.popen.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        code = self.popen.poll()
+        if code is None or _group_alive(self.pid):
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            code = self.popen.wait(timeout=5.0)
+        return code
+
+
+class ProcessGroup:
+    """A set of child processes stopped together (in reverse start order) on exit.
+
+    Use as a context manager: children are stopped however the block is left, including
+    ``KeyboardInterrupt`` and errors.
+    """
+
+    def __init__(self, log_dir: Path | None = None) -> None:
+        self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix='twin_logs_'))
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, ManagedProcess] = {}
+        self.exit_codes: dict[str, int] = {}
+
+    def spawn(self, name: str, argv: list[str],
+              env: Mapping[str, str] | None = None) -> ManagedProcess:
+        """Start ``argv`` as child ``name`` (unique); output goes to ``<log_dir>/<name>.log``."""
+        if name in self.processes:
+            raise ValueError(f'a process named {name!r} is already in the group')
+        proc = ManagedProcess(name, argv, self.log_dir / f'{name}.log', env)
+        self.processes[name] = proc
+        return proc
+
+    def spawn_node(self, name: str, module: str, params: Mapping[str, Any] | None = None,
+                   env: Mapping[str, str] | None = None, **kwargs: Any) -> ManagedProcess:
+        """Start a ROS node module (``python -m module --ros-args -p ...``) as child ``name``."""
+        return self.spawn(name, ros_argv(module, params, **kwargs), env)
+
+    def dead(self) -> list[ManagedProcess]:
+        """Children that have exited (and were not stopped by :meth:`stop_all`)."""
+        return [p for n, p in self.processes.items()
+                if n not in self.exit_codes and not p.running()]
+
+    def stop(self, name: str, timeout: float = 10.0) -> int:
+        """Stop one child; its exit code is also kept in :attr:`exit_codes`."""
+        code = self.processes[name].stop(timeout)
+        self.exit_codes[name] = code
+        return code
+
+    def stop_all(self, timeout: float = 10.0) -> dict[str, int]:
+        """Stop every child (last started first); return ``{name: exit code}``."""
+        for name in reversed(list(self.processes)):
+            if name not in self.exit_codes:
+                self.stop(name, timeout)
+        return dict(self.exit_codes)
+
+    def __enter__(self) -> ProcessGroup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self.stop_all()
+            return
+        # Ignore a second Ctrl-C while cleaning up, so cleanup always completes.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.stop_all()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """True once no process with ``pid`` exists (zombies count as gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f'/proc/{pid}/stat', encoding='ascii') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+            if state == 'Z':
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def cpu_and_rss(pid: int) -> tuple[float, int]:
+    """CPU time used so far (user + system, seconds) and resident set size (bytes) of ``pid``.
+
+    Read from ``/proc/<pid>/stat`` and ``/proc/<pid>/status`` (Linux).
+    """
+    with open(f'/proc/{pid}/stat', encoding='ascii') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    ticks = os.sysconf('SC_CLK_TCK')
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14, 15)
+    rss = 0
+    with open(f'/proc/{pid}/status', encoding='ascii') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                rss = int(line.split()[1]) * 1024
+                break
+    return cpu, rss

@@ -1,0 +1,136 @@
+"""An rclpy observer recording receive-time minus header-stamp latency on many topics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import time
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Odometry
+import numpy as np
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import JointState, LaserScan
+
+from twin_bridge.latency_stats import LatencyStats
+
+__all__ = ['ObservedStream', 'StreamObserver', 'standard_streams']
+
+
+@dataclass(frozen=True)
+class ObservedStream:
+    """A topic to observe: its type, QoS and whether to record an (x, y) trajectory."""
+
+    topic: str
+    msg_type: type
+    qos: Any
+    trajectory: bool = False
+
+
+def _reliable(depth: int = 100) -> QoSProfile:
+    return QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def standard_streams(physical_prefix: str = '', virtual_prefix: str = 'virtual/',
+                     physical_scan: bool = False) -> dict[str, ObservedStream]:
+    """The demo's streams, labelled ``physical/<name>`` and ``virtual/<name>``.
+
+    Scans use sensor-data QoS (best effort matches any publisher); states are reliable.
+    """
+    streams = {
+        'physical/joint_states': ObservedStream(f'{physical_prefix}joint_states', JointState,
+                                                _reliable()),
+        'physical/odom': ObservedStream(f'{physical_prefix}odom', Odometry, _reliable(), True),
+        'virtual/joint_states': ObservedStream(f'{virtual_prefix}joint_states', JointState,
+                                               _reliable()),
+        'virtual/odom': ObservedStream(f'{virtual_prefix}odom', Odometry, _reliable(), True),
+        'virtual/scan': ObservedStream(f'{virtual_prefix}scan', LaserScan,
+                                       qos_profile_sensor_data),
+    }
+    if physical_scan:
+        streams['physical/scan'] = ObservedStream(f'{physical_prefix}scan', LaserScan,
+                                                  qos_profile_sensor_data)
+    return streams
+
+
+class _Recorder:
+    """Latencies of one stream plus an optional decimated trajectory."""
+
+    def __init__(self, capacity: int, trajectory: bool, min_trajectory_dt: float) -> None:
+        self.stats = LatencyStats(capacity=capacity, window_s=None)
+        self.trajectory: list[tuple[float, float, float, float]] | None = (
+            [] if trajectory else None)
+        self._min_dt = min_trajectory_dt
+        self._last_point = -np.inf
+
+    def __call__(self, msg: Any) -> None:
+        now_ns = time.time_ns()
+        stamp = msg.header.stamp
+        stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        self.stats.add((now_ns - stamp_ns) * 1e-9, now_ns * 1e-9)
+        if self.trajectory is not None:
+            t = now_ns * 1e-9
+            if t - self._last_point >= self._min_dt:
+                p = msg.pose.pose.position
+                self.trajectory.append((t, stamp_ns * 1e-9, p.x, p.y))
+                self._last_point = t
+
+    def clear(self) -> None:
+        self.stats.clear()
+        if self.trajectory is not None:
+            self.trajectory.clear()
+        self._last_point = -np.inf
+
+
+class StreamObserver(Node):
+    """Subscribes to labelled streams and ``/diagnostics``; records latency per stream.
+
+    Latency is the receive wall-clock time minus the message's header stamp, which is the
+    end-to-end latency when the source stamps with wall-clock time at publish (the
+    twin_bridge stamp rule). Keeps up to ``capacity`` samples per stream.
+    """
+
+    def __init__(self, streams: Mapping[str, ObservedStream], *, capacity: int = 200_000,
+                 diagnostics_topic: str | None = '/diagnostics', node_name: str = 'twin_observer',
+                 min_trajectory_dt: float = 0.0, **node_kwargs: Any) -> None:
+        super().__init__(node_name, **node_kwargs)
+        self.streams = dict(streams)
+        self._recorders = {label: _Recorder(capacity, s.trajectory, min_trajectory_dt)
+                           for label, s in self.streams.items()}
+        self._subscriptions_by_label = {
+            label: self.create_subscription(s.msg_type, s.topic, self._recorders[label], s.qos)
+            for label, s in self.streams.items()}
+        #: Latest diagnostics status per name: ``{name: {'level', 'message', 'values'}}``.
+        self.diagnostics: dict[str, dict[str, Any]] = {}
+        if diagnostics_topic:
+            self.create_subscription(DiagnosticArray, diagnostics_topic, self._on_diagnostics,
+                                     _reliable(10))
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        for status in msg.status:
+            level = status.level
+            self.diagnostics[status.name] = {
+                'level': level[0] if isinstance(level, bytes) else int(level),
+                'message': status.message,
+                'values': {kv.key: kv.value for kv in status.values},
+            }
+
+    def count(self, label: str) -> int:
+        """Messages received on stream ``label`` since the start (or :meth:`reset`)."""
+        return self._recorders[label].stats.count
+
+    def stats(self, label: str) -> LatencyStats:
+        """The latency record of stream ``label`` (seconds, arrival times in wall seconds)."""
+        return self._recorders[label].stats
+
+    def trajectory(self, label: str) -> np.ndarray:
+        """``(N, 4)`` array of (receive time s, stamp s, x, y) (wall clock; decimated)."""
+        points = self._recorders[label].trajectory
+        return np.array(points, dtype=float).reshape(-1, 4) if points else np.zeros((0, 4))
+
+    def reset(self) -> None:
+        """Forget everything recorded so far (e.g. once all streams are flowing)."""
+        for recorder in self._recorders.values():
+            recorder.clear()
