@@ -218,3 +218,19 @@ def test_scan_from_msg_keeps_gazebo_frame_without_a_description():
     scan = scan_from_msg(msg)
     assert scan.frame_id == 'lidar_link'
     assert scan.ranges.tolist() == [1.0, float('inf')]
+
+
+def test_world_name_comes_from_the_world_file_when_not_given(robot):
+    with RosTestContext('twin_bridge') as ros:
+        by_file = GazeboBackend(ros.node, robot, world='obstacle_course', gz_world_name='',
+                                pose_sender=FakePoseService())
+        assert by_file.set_pose_service == '/world/obstacle_course/set_pose'
+        by_file.close()
+        explicit = GazeboBackend(ros.node, robot, world='obstacle_course', gz_world_name='lab',
+                                 pose_sender=FakePoseService())
+        assert explicit.world_name == 'lab'
+        explicit.close()
+        with pytest.raises(BackendError, match='world name'):
+            GazeboBackend(ros.node, robot, pose_sender=FakePoseService())
+        with pytest.raises(BackendError, match='no_such_world'):
+            GazeboBackend(ros.node, robot, world='no_such_world', pose_sender=FakePoseService())

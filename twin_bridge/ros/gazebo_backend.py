@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 import threading
 
 from nav_msgs.msg import Odometry
@@ -25,10 +26,16 @@ from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import Float64
 
 from twin_bridge.backend import SimulatorBackend
-from twin_bridge.errors import BackendError
-from twin_bridge.gz_topics import DEFAULT_GZ_TOPIC_PREFIX, GzTopics, world_service
+from twin_bridge.errors import BackendError, TwinBridgeError
+from twin_bridge.gz_topics import (
+    DEFAULT_GZ_TOPIC_PREFIX,
+    GzTopics,
+    world_name_from_sdf,
+    world_service,
+)
 from twin_bridge.lidar import LidarSpec, ScanData
 from twin_bridge.request_coalescer import CoalescerStats, RequestCoalescer
+from twin_bridge.resources import find_world
 from twin_bridge.ros.conversions import joint_state_from_msg, odometry_from_msg
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import Pose
@@ -93,6 +100,18 @@ def scan_from_msg(msg: LaserScan, frame_id: str | None = None) -> ScanData:
     )
 
 
+def _world_name(name: str, world: str | Path | None) -> str:
+    if name.strip():
+        return name.strip()
+    if world is None or not str(world).strip():
+        raise BackendError('the Gazebo backend needs the world name (gz_world_name) or the '
+                           'world file it runs (world)')
+    try:
+        return world_name_from_sdf(find_world(str(world)))
+    except TwinBridgeError as exc:
+        raise BackendError(f'cannot tell the Gazebo world name: {exc}') from exc
+
+
 def _relative(topic: str) -> str:
     """``/twin/scan`` -> ``twin/scan``: resolved under the node's namespace."""
     return topic.lstrip('/')
@@ -103,16 +122,19 @@ class GazeboBackend(SimulatorBackend):
 
     :param node: the ROS node that owns the publishers, subscriptions and service client
     :param robot: the robot description Gazebo was given (``RobotDescription``)
-    :param world_name: the Gazebo world's name (its ``set_pose`` service scope)
+    :param world_name: the Gazebo world's name (its ``set_pose`` service scope); when empty,
+        ``gz_world_name``, else the ``<world name>`` read from ``world`` (a shipped world name
+        or an SDF path) - so the node can pass its ``world``/``gz_world_name`` parameters as is
     :param model_name: the spawned model's name (``ros_gz_sim create -name``)
     :param gz_topic_prefix: xacro arg ``gz_topic_prefix`` the robot was expanded with
     :param pose_sender: replaces the ``SetEntityPose`` client (tests, other transports)
     :param request_timeout: seconds before an unanswered ``set_pose`` request is given up
     """
 
-    def __init__(self, node: Node, robot: object, *, world_name: str,
+    def __init__(self, node: Node, robot: object, *, world_name: str = '',
                  model_name: str = 'twin_robot',
                  gz_topic_prefix: str = DEFAULT_GZ_TOPIC_PREFIX,
+                 world: str | Path | None = None, gz_world_name: str = '',
                  pose_sender: PoseSender | None = None,
                  request_timeout: float = 1.0) -> None:
         self._node = node
@@ -121,7 +143,8 @@ class GazeboBackend(SimulatorBackend):
         self._joint_names = tuple(robot.movable_joint_names)
         self._lidar: LidarSpec | None = robot.lidar
         self.topics = GzTopics.for_robot(robot, gz_topic_prefix)
-        self.set_pose_service = world_service(world_name, 'set_pose')
+        self.world_name = _world_name(world_name or gz_world_name, world)
+        self.set_pose_service = world_service(self.world_name, 'set_pose')
         self._sender = pose_sender or make_set_entity_pose_sender(node, self.set_pose_service)
         self._poses: RequestCoalescer[Pose] = RequestCoalescer(
             lambda pose, done: self._sender(self._model_name, pose, done),
