@@ -85,7 +85,16 @@ def _add_dynamic_body(spec: mujoco.MjSpec, link: Link, meshes: dict[tuple, str])
     body = spec.worldbody.add_body(name=link.name, pos=link.pose.position,
                                    quat=quat_xyzw_to_wxyz(link.pose.orientation))
     body.add_freejoint(name=link.name)
+    if not link.gravity:
+        body.gravcomp = 1.0
+    for collision in link.collisions:
+        geom = _add_geom(spec, body, collision.pose, collision, meshes)
+        geom.density = collision.density
     inertial = link.inertial
+    if inertial.auto:
+        if not link.collisions:
+            raise WorldLoadError(f'{link.source}: <inertial auto="true"> but no collision')
+        return  # MuJoCo computes mass and inertia from the geoms and their densities
     body.mass = inertial.mass
     body.ipos = inertial.pose.position
     # Principal axes: MuJoCo wants the inertial frame aligned with them.
@@ -99,10 +108,6 @@ def _add_dynamic_body(spec: mujoco.MjSpec, link: Link, meshes: dict[tuple, str])
     body.iquat = quat
     body.inertia = moments
     body.explicitinertial = True
-    if not link.gravity:
-        body.gravcomp = 1.0
-    for collision in link.collisions:
-        _add_geom(spec, body, collision.pose, collision, meshes)
 
 
 def _balanced(moments: np.ndarray, link: Link) -> np.ndarray:
@@ -119,7 +124,7 @@ def _balanced(moments: np.ndarray, link: Link) -> np.ndarray:
 
 
 def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: Collision,
-              meshes: dict[tuple, str]) -> None:
+              meshes: dict[tuple, str]) -> mujoco.MjsGeom:
     geometry = collision.geometry
     kind = geometry.kind
     orientation = pose.orientation
@@ -144,6 +149,7 @@ def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: 
         geom.meshname = _mesh_asset(spec, collision, meshes)
     if collision.mu is not None:
         geom.friction = [collision.mu, geom.friction[1], geom.friction[2]]
+    return geom
 
 
 def _mesh_asset(spec: mujoco.MjSpec, collision: Collision, meshes: dict[tuple, str]) -> str:

@@ -63,23 +63,29 @@ class Geometry:
 @dataclass(frozen=True)
 class Collision:
     """A link's collision: scoped ``name`` (``model::link::collision``), ``pose`` in the link
-    frame, its geometry, Coulomb friction ``mu`` if given, and ``source`` (file and element
-    path, for error messages)."""
+    frame, its geometry, Coulomb friction ``mu`` if given, ``density`` (kg/m^3, used only for
+    an automatic inertial) and ``source`` (file and element path, for error messages)."""
 
     name: str
     pose: Pose
     geometry: Geometry
     mu: float | None = None
+    density: float = 1000.0
     source: str = ''
 
 
 @dataclass(frozen=True)
 class Inertial:
-    """Mass (kg), inertial frame ``pose`` in the link frame, and 3x3 ``inertia`` about it."""
+    """Mass (kg), inertial frame ``pose`` in the link frame, and 3x3 ``inertia`` about it.
+
+    ``auto`` (SDF 1.11 ``<inertial auto="true">``): computed by the simulator from the
+    collisions and their densities instead; ``mass``, ``pose`` and ``inertia`` are then unused.
+    """
 
     mass: float = 1.0
     pose: Pose = field(default_factory=Pose)
     inertia: np.ndarray = field(default_factory=lambda: np.eye(3))
+    auto: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,20 +157,32 @@ def _label(elem: ET.Element) -> str:
 
 @dataclass
 class _Ctx:
-    """Where an element is: its file and the element path inside it."""
+    """Where an element is: its file, the element path inside it, and (for an included model
+    file) where it was included from."""
 
     file: Path
     path: str = ''
+    origin: str = ''
 
     def child(self, elem: ET.Element) -> '_Ctx':
         label = _label(elem)
-        return _Ctx(self.file, f'{self.path}/{label}' if self.path else label)
+        return _Ctx(self.file, f'{self.path}/{label}' if self.path else label, self.origin)
 
     def where(self) -> str:
-        return f'{self.file.name}: {self.path}' if self.path else self.file.name
+        return f'{self.file}: {self.path}' if self.path else str(self.file)
 
-    def error(self, message: str) -> WorldLoadError:
-        return WorldLoadError(f'{self.where()}: {message}')
+    def source(self) -> str:
+        return self.where() + (f' (included from {self.origin})' if self.origin else '')
+
+    def message(self, text: str) -> str:
+        suffix = f' (included from {self.origin})' if self.origin else ''
+        return f'{self.where()}: {text}{suffix}'
+
+    def error(self, text: str) -> WorldLoadError:
+        return WorldLoadError(self.message(text))
+
+    def not_found(self, text: str) -> ResourceNotFoundError:
+        return ResourceNotFoundError(self.message(text))
 
 
 def _text(elem: ET.Element | None) -> str:
@@ -465,10 +483,10 @@ class _WorldParser:
         try:
             target = resolve_uri(uri, base_dir=parent.base_dir, search_path=self.search_path)
         except ResourceNotFoundError as exc:
-            raise ResourceNotFoundError(f'{ctx.where()}: {exc}') from None
+            raise ctx.not_found(str(exc)) from None
         model_file = self._model_file(target, ctx) if target.is_dir() else target
         root = _read_xml(model_file, ctx)
-        mctx = _Ctx(model_file)
+        mctx = _Ctx(model_file, origin=ctx.where())
         model_elem = root.find('model') if root.tag == 'sdf' else None
         if model_elem is None:
             kinds = [c.tag for c in root] if root.tag == 'sdf' else [root.tag]
@@ -476,7 +494,7 @@ class _WorldParser:
                 if 'actor' in kinds:
                     self.ignore(ctx, f'included <actor> from {uri} is not simulated')
                 return  # a light (e.g. model://sun) has nothing to simulate
-            raise mctx.error(f'no <model> in file included as "{uri}" from {ctx.where()}')
+            raise mctx.error(f'no <model> in the file included as "{uri}"')
         override: dict = {'base_dir': model_file.parent}
         if elem.find('name') is not None and _text(elem.find('name')):
             override['name'] = _text(elem.find('name'))
@@ -504,15 +522,14 @@ class _WorldParser:
             if best is not None:
                 candidate = directory / best[1]
                 if not candidate.is_file():
-                    raise ResourceNotFoundError(
-                        f'{ctx.where()}: {config} names <sdf>{best[1]}</sdf>, which does not exist')
+                    raise ctx.not_found(
+                        f'{config} names <sdf>{best[1]}</sdf>, which does not exist')
                 return candidate
         candidate = directory / 'model.sdf'
         if candidate.is_file():
             return candidate
-        raise ResourceNotFoundError(
-            f'{ctx.where()}: model directory {directory} has no model.config <sdf> and no '
-            'model.sdf')
+        raise ctx.not_found(
+            f'model directory {directory} has no model.config <sdf> and no model.sdf')
 
     # ---- links
 
@@ -551,7 +568,9 @@ class _WorldParser:
             if mu_elem is None:
                 mu_elem = col.find('surface/friction/bullet/friction')
             mu = _floats(mu_elem, cctx, 1)[0] if mu_elem is not None else None
-            collisions.append(Collision(f'{name}::{local}', cpose, geometry, mu, cctx.where()))
+            density = _float(col, 'density', cctx, 1000.0, positive=True)
+            collisions.append(Collision(f'{name}::{local}', cpose, geometry, mu, density,
+                                        cctx.source()))
         for tag in ('sensor', 'projector', 'audio_source', 'particle_emitter'):
             for extra in elem.findall(tag):
                 if tag != 'sensor':
@@ -561,13 +580,18 @@ class _WorldParser:
         return Link(name=name, model=scope.name, pose=pose, static=scope.static,
                     inertial=self._inertial(elem, ctx, scope.static),
                     collisions=tuple(collisions),
-                    gravity=_bool(elem.find('gravity'), ctx, True), source=ctx.where())
+                    gravity=_bool(elem.find('gravity'), ctx, True),
+                    source=ctx.source())
 
     def _inertial(self, elem: ET.Element, ctx: _Ctx, static: bool) -> Inertial:
         inertial = elem.find('inertial')
         if inertial is None:
             return Inertial()
         ictx = ctx.child(inertial)
+        if inertial.get('auto', '').strip().lower() in ('true', '1'):
+            if inertial.find('mass') is not None and not static:
+                self.ignore(ictx, '<mass> with auto="true" (mass follows the collision densities)')
+            return Inertial(auto=True)
         mass = _float(inertial, 'mass', ictx, 1.0)
         pose, _ = _parse_pose(inertial.find('pose'), ictx)
         matrix = np.eye(3)
@@ -634,9 +658,9 @@ class _WorldParser:
             try:
                 mesh_path = resolve_uri(uri, base_dir=scope.base_dir, search_path=self.search_path)
             except ResourceNotFoundError as exc:
-                raise ResourceNotFoundError(f'{sctx.where()}: {exc}') from None
+                raise sctx.not_found(str(exc)) from None
             if not mesh_path.is_file():
-                raise ResourceNotFoundError(f'{sctx.where()}: mesh "{uri}" is not a file')
+                raise sctx.not_found(f'mesh "{uri}" is not a file')
             scale = (_floats(shape.find('scale'), sctx, 3) if shape.find('scale') is not None
                      else [1.0, 1.0, 1.0])
             if any(abs(s) < 1e-12 for s in scale):
