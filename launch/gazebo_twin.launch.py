@@ -1,0 +1,142 @@
+"""Digital twin in Gazebo Harmonic: gz sim + robot_state_publisher + spawn + bridge + twin node.
+
+    ros2 launch twin_bridge gazebo_twin.launch.py world:=obstacle_course headless:=true
+
+The twin node mirrors the physical robot's /joint_states and /odom into the Gazebo model and
+publishes what it senses as /virtual/scan, /virtual/odom and /virtual/joint_states.
+What needs computing (world lookup, bridge config, spawn arguments) is done by
+twin_bridge.launch_support, which is unit-tested without ROS.
+"""
+
+from launch import LaunchDescription
+from launch.actions import (
+    AppendEnvironmentVariable,
+    DeclareLaunchArgument,
+    IncludeLaunchDescription,
+    OpaqueFunction,
+)
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import Command, LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+from twin_bridge.launch_support import plan_gazebo_twin
+
+
+def _gazebo_and_bridges(context):
+    """Gazebo, the spawn, the bridges and the twin node: these need the resolved world name
+    and the bridge config generated for the robot actually spawned."""
+    def arg(name):
+        return LaunchConfiguration(name).perform(context)
+
+    namespace = arg('namespace')
+    plan = plan_gazebo_twin(
+        world=arg('world'), robot_description_file=arg('robot_description_file'),
+        xacro_args=arg('xacro_args'), headless=arg('headless'), gui=arg('gui'),
+        namespace=namespace, model_name=arg('model_name'), bridge_config=arg('bridge_config'),
+        use_sim_time=arg('use_sim_time'), x=arg('x'), y=arg('y'), z=arg('z'), yaw=arg('yaw'))
+
+    actions = [
+        # Gazebo itself, through ros_gz_sim's own launch file; when gz exits (window closed,
+        # crash) the whole launch shuts down instead of leaving a twin with no simulator.
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(
+                PathJoinSubstitution([FindPackageShare('ros_gz_sim'), 'launch',
+                                      'gz_sim.launch.py'])),
+            launch_arguments={'gz_args': plan.gz_args, 'on_exit_shutdown': 'true'}.items()),
+        # Spawn the robot from robot_state_publisher's robot_description topic (same
+        # namespace, so the relative topic resolves to that publisher).
+        Node(package='ros_gz_sim', executable='create', name='spawn_twin_robot',
+             namespace=namespace, arguments=plan.create_arguments, output='screen'),
+        # Sensors GZ->ROS and joint commands ROS->GZ (config_file), plus the set_pose service
+        # (arguments). Wall-time stamps make receive-minus-stamp latencies meaningful.
+        Node(package='ros_gz_bridge', executable='parameter_bridge', name='twin_gz_bridge',
+             namespace=namespace, arguments=plan.bridge.arguments, output='screen',
+             parameters=[{'config_file': str(plan.bridge.config_file),
+                          'override_timestamps_with_wall_time': True}]),
+        # The twin node: the gazebo backend on the bridged topics, parameters from the params
+        # file with what this launch decided (world, robot, world name) on top.
+        Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
+             namespace=namespace, output='screen',
+             parameters=[LaunchConfiguration('params_file'), plan.twin_parameters]),
+    ]
+    if plan.bridge.clock_arguments:
+        # /clock alone in a light bridge process so heavy scans never delay it; skipped when
+        # a user bridge_config already bridges /clock (bridged exactly once either way).
+        actions.append(Node(package='ros_gz_bridge', executable='parameter_bridge',
+                            name='twin_clock_bridge', arguments=plan.bridge.clock_arguments,
+                            output='screen'))
+    return actions
+
+
+def generate_launch_description():
+    """Arguments, model path, robot_state_publisher and the Gazebo part."""
+    share = FindPackageShare('twin_bridge')
+    return LaunchDescription([
+        # -- arguments ---------------------------------------------------------------------
+        DeclareLaunchArgument(
+            'world', default_value='warehouse',
+            description='world: a file in twin_bridge/worlds by name (empty, warehouse, '
+                        'obstacle_course) or a path to an SDF file'),
+        DeclareLaunchArgument(
+            'robot_description_file',
+            default_value=PathJoinSubstitution([share, 'urdf', 'twin_robot.urdf.xacro']),
+            description='robot xacro or URDF file'),
+        DeclareLaunchArgument(
+            'xacro_args', default_value='',
+            description="xacro arguments as 'name:=value name2:=value2' (e.g. prefix:=r1_)"),
+        DeclareLaunchArgument(
+            'headless', default_value='false',
+            description='run the Gazebo server only, with --headless-rendering (CI, no display)'),
+        DeclareLaunchArgument(
+            'gui', default_value='true',
+            description='start the Gazebo GUI (ignored when headless:=true)'),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false',
+            description='twin node and robot_state_publisher on Gazebo /clock; keep false to '
+                        'measure latency against the physical robot\'s wall-clock stamps'),
+        DeclareLaunchArgument(
+            'namespace', default_value='',
+            description='ROS namespace of the twin (robot_state_publisher, bridge, node)'),
+        DeclareLaunchArgument(
+            'model_name', default_value='twin_robot',
+            description='name of the spawned Gazebo model (the set_pose target)'),
+        DeclareLaunchArgument(
+            'bridge_config', default_value='',
+            description="ros_gz_bridge YAML; '' = generated from the robot (see "
+                        'config/gz_bridge.yaml for the default robot)'),
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=PathJoinSubstitution([share, 'config', 'twin_bridge.yaml']),
+            description='parameters file of the twin_bridge node'),
+        DeclareLaunchArgument('x', default_value='0.0', description='spawn x (m)'),
+        DeclareLaunchArgument('y', default_value='0.0', description='spawn y (m)'),
+        DeclareLaunchArgument('z', default_value='0.0', description='spawn z (m)'),
+        DeclareLaunchArgument('yaw', default_value='0.0', description='spawn heading (rad)'),
+
+        # -- model path --------------------------------------------------------------------
+        # model:// includes in the worlds resolve from share/twin_bridge/models, and
+        # package://twin_bridge/... meshes from share/ - whether or not ros_gz_sim picks up
+        # the gazebo_model_path export of package.xml.
+        AppendEnvironmentVariable('GZ_SIM_RESOURCE_PATH', PathJoinSubstitution([share, 'models'])),
+        AppendEnvironmentVariable('GZ_SIM_RESOURCE_PATH', PathJoinSubstitution([share, '..'])),
+
+        # -- robot_state_publisher -----------------------------------------------------------
+        # Publishes robot_description (which the spawn reads) and the twin's TF from the
+        # twin's own joint states, on virtual/tf so it never fights the physical robot's TF
+        # (same frame names). value_type=str: the URDF must not be parsed as YAML.
+        Node(package='robot_state_publisher', executable='robot_state_publisher',
+             namespace=LaunchConfiguration('namespace'), output='screen',
+             remappings=[('joint_states', 'virtual/joint_states'), ('/tf', 'virtual/tf'),
+                         ('/tf_static', 'virtual/tf_static')],
+             parameters=[{
+                 'robot_description': ParameterValue(
+                     Command(['xacro ', LaunchConfiguration('robot_description_file'), ' ',
+                              LaunchConfiguration('xacro_args')]), value_type=str),
+                 'use_sim_time': LaunchConfiguration('use_sim_time'),
+             }]),
+
+        # -- Gazebo, spawn, bridges, twin node ----------------------------------------------
+        OpaqueFunction(function=_gazebo_and_bridges),
+    ])
