@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 import time
 from typing import Any
@@ -16,7 +16,7 @@ from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.latency_stats import LatencyStats
 
-__all__ = ['ObservedStream', 'StreamObserver', 'standard_streams']
+__all__ = ['ObservedStream', 'ObserverSession', 'StreamObserver', 'standard_streams']
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,16 @@ def _reliable(depth: int = 100) -> QoSProfile:
     return QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
 
 
-def standard_streams(physical_prefix: str = '', virtual_prefix: str = 'virtual/',
-                     physical_scan: bool = False) -> dict[str, ObservedStream]:
+def standard_streams(joint_states_topic: str = 'joint_states', odom_topic: str = 'odom',
+                     virtual_prefix: str = 'virtual/', physical_scan: bool = False,
+                     scan_topic: str = 'scan') -> dict[str, ObservedStream]:
     """The demo's streams, labelled ``physical/<name>`` and ``virtual/<name>``.
 
     Scans use sensor-data QoS (best effort matches any publisher); states are reliable.
     """
     streams = {
-        'physical/joint_states': ObservedStream(f'{physical_prefix}joint_states', JointState,
-                                                _reliable()),
-        'physical/odom': ObservedStream(f'{physical_prefix}odom', Odometry, _reliable(), True),
+        'physical/joint_states': ObservedStream(joint_states_topic, JointState, _reliable()),
+        'physical/odom': ObservedStream(odom_topic, Odometry, _reliable(), True),
         'virtual/joint_states': ObservedStream(f'{virtual_prefix}joint_states', JointState,
                                                _reliable()),
         'virtual/odom': ObservedStream(f'{virtual_prefix}odom', Odometry, _reliable(), True),
@@ -50,8 +50,7 @@ def standard_streams(physical_prefix: str = '', virtual_prefix: str = 'virtual/'
                                        qos_profile_sensor_data),
     }
     if physical_scan:
-        streams['physical/scan'] = ObservedStream(f'{physical_prefix}scan', LaserScan,
-                                                  qos_profile_sensor_data)
+        streams['physical/scan'] = ObservedStream(scan_topic, LaserScan, qos_profile_sensor_data)
     return streams
 
 
@@ -134,3 +133,63 @@ class StreamObserver(Node):
         """Forget everything recorded so far (e.g. once all streams are flowing)."""
         for recorder in self._recorders.values():
             recorder.clear()
+
+
+class ObserverSession:
+    """A :class:`StreamObserver` with its own rclpy context and executor, for use inside an
+    application or benchmark (installs no signal handlers: the caller keeps Ctrl-C).
+
+    Use as a context manager; :attr:`node` is the observer.
+    """
+
+    def __init__(self, streams: Mapping[str, ObservedStream], **observer_kwargs: Any) -> None:
+        self._streams = streams
+        self._kwargs = observer_kwargs
+        self.context: Any = None
+        self.node: StreamObserver | None = None
+        self.executor: Any = None
+
+    def __enter__(self) -> ObserverSession:
+        import rclpy
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.signals import SignalHandlerOptions
+        self.context = Context()
+        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
+        try:
+            self.node = StreamObserver(self._streams, context=self.context, **self._kwargs)
+            self.executor = SingleThreadedExecutor(context=self.context)
+            self.executor.add_node(self.node)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown()
+        if self.node is not None:
+            self.node.destroy_node()
+        if self.context is not None:
+            self.context.try_shutdown()
+
+    def spin_once(self, timeout: float = 0.05) -> None:
+        """Process pending callbacks, waiting at most ``timeout`` seconds for one."""
+        self.executor.spin_once(timeout_sec=timeout)
+
+    def spin_for(self, seconds: float) -> None:
+        """Process callbacks for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.executor.spin_once(timeout_sec=min(left, 0.05))
+
+    def spin_until(self, predicate: Callable[[], bool], timeout: float,
+                   abort: Callable[[], bool] | None = None) -> bool:
+        """Process callbacks until ``predicate()`` holds (True) or ``timeout`` seconds pass or
+        ``abort()`` holds (False)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() >= deadline or (abort is not None and abort()):
+                return predicate()
+            self.executor.spin_once(timeout_sec=0.05)
+        return True

@@ -1,0 +1,316 @@
+"""The main job: a stand-in robot and its embedded twin over DDS, measured and reported."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+import datetime as dt
+import os
+from pathlib import Path
+import signal
+import sys
+import time
+from typing import Any, TextIO
+
+import numpy as np
+
+from twin_bridge.motion_profiles import MOTIONS
+from twin_bridge.process_group import ProcessGroup
+from twin_bridge.report import (
+    default_report_dir,
+    demo_document,
+    stream_figures,
+    stream_table,
+    write_report,
+)
+
+__all__ = ['build_parser', 'choose_domain_id', 'main', 'run']
+
+#: Twin output streams (table rows) → the observer labels of their output and input.
+STREAMS = {
+    'joint_states': ('virtual/joint_states', 'physical/joint_states'),
+    'odom': ('virtual/odom', 'physical/odom'),
+    'scan': ('virtual/scan', None),
+}
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``twin_demo`` command line."""
+    parser = argparse.ArgumentParser(
+        prog='twin_demo',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=(
+            'Run a digital twin end to end over real ROS 2 DDS: a stand-in physical robot '
+            '(physical_sim: scripted joint_states + odom) and the twin bridge (embedded MuJoCo '
+            'backend, publishing virtual/joint_states, virtual/odom, virtual/scan) run as '
+            'separate processes; this process observes every stream for --duration seconds, '
+            'prints a table (messages in/out, rate, end-to-end latency p50/p95/p99/max, '
+            'rejected inputs) and writes report.json + report.png. Latency = receive time - '
+            'header stamp (the twin stamps outputs with the physical sample they reflect). '
+            'Exit status: 0 ok, 1 the twin published nothing or a process failed, 130 '
+            'interrupted (the report is still written).'))
+    parser.add_argument('--duration', type=float, default=10.0,
+                        help='seconds to measure, counted from when every twin stream flows')
+    parser.add_argument('--world', default='warehouse',
+                        help='world of the twin: a shipped world name (empty, warehouse, '
+                             'obstacle_course) or an SDF path')
+    parser.add_argument('--rate', type=float, default=100.0,
+                        help='joint_states rate of the stand-in robot in Hz (10..2000)')
+    parser.add_argument('--odom-rate', type=float, default=50.0,
+                        help='odom rate of the stand-in robot in Hz (10..2000)')
+    parser.add_argument('--motion', choices=MOTIONS, default='figure_eight',
+                        help='scripted motion of the stand-in robot')
+    parser.add_argument('--speed', type=float, default=0.5,
+                        help='figure-eight speed in m/s')
+    parser.add_argument('--noise', type=float, default=0.0,
+                        help='Gaussian noise (m, rad) on the stand-in robot\'s positions')
+    parser.add_argument('--seed', type=int, default=0, help='seed for all noise')
+    parser.add_argument('--physical-scan', action='store_true',
+                        help='the stand-in robot also publishes its own scan (from a second '
+                             'embedded world), to compare with virtual/scan')
+    parser.add_argument('--output', type=Path, default=None,
+                        help='report directory (default: reports/demo-<timestamp>/)')
+    parser.add_argument('--live', action='store_true',
+                        help='run only the bridge against a real robot\'s topics (see '
+                             '--joint-states-topic, --odom-topic); the robot must stamp with '
+                             'synchronised wall-clock time for latencies to mean anything')
+    parser.add_argument('--joint-states-topic', default='joint_states',
+                        help='physical joint states topic (the bridge\'s input)')
+    parser.add_argument('--odom-topic', default='odom',
+                        help='physical odometry topic (the bridge\'s input)')
+    parser.add_argument('--domain-id', type=int, default=None,
+                        help='ROS_DOMAIN_ID for everything; default: $ROS_DOMAIN_ID if set, '
+                             'else (not --live) a per-run id derived from the process id so '
+                             'demos do not cross-talk')
+    parser.add_argument('--bridge-param', action='append', default=[], metavar='NAME:=VALUE',
+                        help='extra twin_bridge node parameter (repeatable), e.g. '
+                             'scan_rate:=10.0')
+    parser.add_argument('--startup-timeout', type=float, default=60.0,
+                        help='seconds to wait for every twin stream to start')
+    return parser
+
+
+def choose_domain_id(requested: int | None, environ: Mapping[str, str], live: bool,
+                     pid: int) -> str | None:
+    """The ROS_DOMAIN_ID to set, or ``None`` to keep the environment's.
+
+    An explicit request wins; a user's ``ROS_DOMAIN_ID`` is kept; a live run keeps the
+    default domain (the robot's); otherwise a per-run id in 1..100 from ``pid``.
+
+    :raise ValueError: a requested id outside 0..101 (the range ROS 2 documents as safe)
+    """
+    if requested is not None:
+        if not 0 <= requested <= 101:
+            raise ValueError(f'--domain-id must be within 0..101, got {requested}')
+        return str(requested)
+    if 'ROS_DOMAIN_ID' in environ or live:
+        return None
+    return str(1 + pid % 100)
+
+
+def _param_value(text: str) -> Any:
+    """A ``--bridge-param`` value: YAML scalar/list syntax, as on a ROS command line."""
+    import yaml
+    return yaml.safe_load(text)
+
+
+class _Progress:
+    """One status line: rewritten in place on a terminal, a plain line every few s otherwise."""
+
+    def __init__(self, stream: TextIO, every_s: float = 2.0) -> None:
+        self._out = stream
+        self._tty = stream.isatty()
+        self._every = 0.25 if self._tty else every_s
+        self._last = -np.inf
+        self._shown = False
+
+    def show(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self._every:
+            return
+        self._last = now
+        if self._tty:
+            self._out.write('\r' + text + '\x1b[K')
+            self._shown = True
+        else:
+            self._out.write(text + '\n')
+        self._out.flush()
+
+    def done(self) -> None:
+        if self._tty and self._shown:
+            self._out.write('\n')
+            self._out.flush()
+        self._shown = False
+
+
+def _progress_text(node: Any, elapsed: float, duration: float) -> str:
+    parts = [f'{elapsed:5.1f}/{duration:.0f} s']
+    for name, (out_label, _) in STREAMS.items():
+        count = node.count(out_label)
+        rate = count / elapsed if elapsed > 0 else 0.0
+        lat, _ = node.stats(out_label).window()
+        p50 = f'{np.median(lat[-500:]) * 1e3:.2f} ms' if len(lat) else '-'
+        parts.append(f'{name} {count} ({rate:.0f} Hz, p50 {p50})')
+    return ' | '.join(parts)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run the demo described by parsed ``options``; return the exit status."""
+    domain = choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
+    if domain is not None:
+        os.environ['ROS_DOMAIN_ID'] = domain
+    if not options.live:
+        os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    bridge_params: dict[str, Any] = {
+        'backend': 'embedded', 'world': options.world,
+        'input_joint_states_topic': options.joint_states_topic,
+        'input_odom_topic': options.odom_topic}
+    for item in options.bridge_param:
+        name, sep, value = item.partition(':=')
+        if not sep or not name:
+            raise ValueError(f'--bridge-param expects NAME:=VALUE, got {item!r}')
+        bridge_params[name.strip()] = _param_value(value)
+    sim_params = {
+        'joint_states_rate': float(options.rate), 'odom_rate': float(options.odom_rate),
+        'motion': options.motion, 'speed': float(options.speed),
+        'noise_stddev': float(options.noise), 'seed': int(options.seed),
+        'publish_scan': bool(options.physical_scan), 'world': options.world,
+        'joint_states_topic': options.joint_states_topic, 'odom_topic': options.odom_topic}
+    output = Path(options.output) if options.output else default_report_dir()
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
+    config['ros_domain_id'] = os.environ.get('ROS_DOMAIN_ID', '0')
+    config['output'] = str(output)
+
+    from twin_bridge.ros.observer import ObserverSession, standard_streams  # needs rclpy
+
+    streams = standard_streams(options.joint_states_topic, options.odom_topic,
+                               physical_scan=options.physical_scan and not options.live)
+    problems: list[str] = []
+    interrupted = False
+    started = dt.datetime.now()
+    measured = 0.0
+    progress = _Progress(out)
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with ProcessGroup(output / 'logs') as group:
+            if not options.live:
+                group.spawn_node('physical_sim', 'twin_bridge.ros.physical_sim_node',
+                                 sim_params)
+            bridge = group.spawn_node('twin_bridge', 'twin_bridge.ros.bridge_node',
+                                      bridge_params)
+            out.write(f'twin_demo: ROS_DOMAIN_ID={config["ros_domain_id"]}, world '
+                      f'{options.world!r}, logs in {group.log_dir}\n')
+            out.flush()
+            with ObserverSession(streams, node_name=f'twin_demo_observer_{os.getpid()}') as obs:
+                node = obs.node
+                try:
+                    waiting = [label for label in streams if label != 'physical/scan']
+                    progress.show('waiting for every stream to start (the twin loads its '
+                                  'world first)...', force=True)
+                    flowing = obs.spin_until(lambda: all(node.count(s) for s in waiting),
+                                             options.startup_timeout, abort=group.dead)
+                    progress.done()
+                    if not flowing:
+                        silent = [streams[s].topic for s in waiting if not node.count(s)]
+                        problems.append(f'no messages on {", ".join(silent)} within '
+                                        f'{options.startup_timeout:.0f} s')
+                    else:
+                        node.reset()
+                        start = time.monotonic()
+                        while (measured := time.monotonic() - start) < options.duration:
+                            obs.spin_once(0.05)
+                            progress.show(_progress_text(node, measured, options.duration))
+                            if group.dead():
+                                break
+                        progress.show(_progress_text(node, measured, options.duration),
+                                      force=True)
+                        progress.done()
+                except KeyboardInterrupt:
+                    progress.done()
+                    interrupted = True
+                    out.write('twin_demo: interrupted; stopping and writing the report\n')
+                obs.spin_for(0.2)  # late diagnostics / in-flight messages
+                figures, trajectories, diagnostics = _collect(node, options)
+            for proc in group.dead():
+                problems.append(f'{proc.name} exited early with code {proc.returncode}; '
+                                f'last output:\n{proc.tail()}')
+            codes = group.stop_all()
+            for name, code in codes.items():
+                if code != 0 and not any(p.startswith(name) for p in problems):
+                    problems.append(f'{name} exited with code {code} when stopped; last '
+                                    f'output:\n{group.processes[name].tail()}')
+            processes = {name: {'pid': p.pid, 'exit_code': codes.get(name),
+                                'log': str(p.log_path)}
+                         for name, p in group.processes.items()}
+    except KeyboardInterrupt:
+        err.write('twin_demo: interrupted before the report could be written\n')
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+
+    for f in figures:
+        if f.messages_out == 0 and not any('no messages' in p for p in problems):
+            problems.append(f'the twin published nothing on {STREAMS[f.name][0]}')
+    silent = any('no messages' in p or 'nothing' in p for p in problems)
+    if silent and not any(p.startswith('twin_bridge') for p in problems):
+        problems.append(f'twin_bridge output (last lines):\n{bridge.tail()}')
+    document = demo_document(
+        config=config, streams=figures, trajectories=trajectories, started=started,
+        duration_s=measured, processes=processes, diagnostics=diagnostics, problems=problems)
+    document['interrupted'] = interrupted
+    json_path, png_path = write_report(output, document, figures, trajectories,
+                                       title=f'twin_bridge demo: world {options.world!r}, '
+                                             f'{measured:.1f} s')
+    out.write(stream_table(figures) + '\n')
+    tracking = document['tracking']
+    if tracking.get('matched'):
+        out.write(f'twin vs physical odometry (matched by stamp, {tracking["matched"]} poses): '
+                  f'mean {tracking["mean_error_m"] * 1e3:.3f} mm, max '
+                  f'{tracking["max_error_m"] * 1e3:.3f} mm\n')
+    out.write(f'report: {json_path}' + (f', {png_path}' if png_path else '') + '\n')
+    out.flush()
+    for problem in problems:
+        err.write(f'twin_demo: {problem}\n')
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def _collect(node: Any, options: argparse.Namespace) -> tuple[list, dict, dict]:
+    """Stream figures, trajectories and the bridge's diagnostics from the observer."""
+    from twin_bridge.report import bridge_counts
+    diagnostics = dict(node.diagnostics)
+    counts = bridge_counts(diagnostics)
+    figures = []
+    for name, (out_label, in_label) in STREAMS.items():
+        rejected = counts.get(name, {}).get('rejected') if in_label else None
+        figures.append(stream_figures(name, node.stats(out_label),
+                                      node.stats(in_label) if in_label else None, rejected))
+    trajectories = {label: node.trajectory(label) for label in ('physical/odom', 'virtual/odom')}
+    return figures, trajectories, diagnostics
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point ``twin_demo``."""
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.duration <= 0:
+        parser.error('--duration must be > 0')
+    for flag, rate in (('--rate', options.rate), ('--odom-rate', options.odom_rate)):
+        if not 10.0 <= rate <= 2000.0:
+            parser.error(f'{flag} must be within 10..2000 Hz, got {rate}')
+    try:
+        return run(options)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return EXIT_FAILED
+
+
+if __name__ == '__main__':
+    sys.exit(main())
