@@ -276,3 +276,26 @@ def test_step_rejects_bad_commands(backend):
         backend.step(0.01, {'left_wheel_joint': float('nan')})
     with pytest.raises(BackendError):
         backend.step(-1.0)
+
+
+ROBOTS = Path(__file__).resolve().parent / 'data' / 'robots'
+
+
+@pytest.mark.parametrize('urdf, pose', [
+    (ROBOTS / 'tb3_like_description' / 'urdf' / 'tb3_like.urdf', (1.2, -0.3, 0.9)),
+    (ROBOTS / 'nav2_like.urdf', (-0.5, 0.6, -2.4)),
+])
+def test_third_party_robot_scans_match_analytic_truth(urdf, pose):
+    robot = load_robot_description(urdf)
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_noise=False)
+    backend.mirror(odom(*pose))
+    scan = backend.scan()
+    spec = robot.lidar
+    assert scan.frame_id == spec.frame_id and len(scan.ranges) == spec.samples
+    expected = expected_scan(robot, *pose)
+    far, near = expected > spec.range_max, expected < spec.range_min
+    valid = ~far & ~near
+    assert valid.sum() > spec.samples // 4
+    assert np.max(np.abs(scan.ranges[valid] - expected[valid])) < 1e-3
+    np.testing.assert_array_equal(np.isposinf(scan.ranges), far)
+    np.testing.assert_array_equal(np.isneginf(scan.ranges), near)
