@@ -147,7 +147,7 @@ def test_twin_node_overrides():
     assert params['backend'] == 'gazebo' and params['gz_world_name'] == 'lab'
     assert params['gz_topic_prefix'] == '/twin'
     assert params['robot_description_args'] == ['a:=1']
-    assert 'robot_description_args' not in twin_node_overrides(backend='embedded', world='w')
+    assert twin_node_overrides(backend='embedded', world='w')['robot_description_args'] == ['']
     with pytest.raises(ConfigError, match='backend'):
         twin_node_overrides(backend='bullet', world='w')
 

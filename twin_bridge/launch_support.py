@@ -213,9 +213,10 @@ def twin_node_overrides(*, backend: str, world: str | Path, robot_description_fi
         'gz_world_name': gz_world_name,
         'gz_topic_prefix': normalize_prefix(gz_topic_prefix),
         'use_sim_time': bool(use_sim_time),
+        # Always set, so the node expands the robot exactly as robot_state_publisher does;
+        # [''] (the node's "no args") because an empty list has no ROS parameter type.
+        'robot_description_args': [f'{k}:={v}' for k, v in (xacro_args or {}).items()] or [''],
     }
-    if xacro_args:  # an empty list has no type in a ROS parameter: leave the file's value
-        overrides['robot_description_args'] = [f'{k}:={v}' for k, v in xacro_args.items()]
     return overrides
 
 
