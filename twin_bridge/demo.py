@@ -24,7 +24,7 @@ from twin_bridge.report import (
     write_report,
 )
 
-__all__ = ['build_parser', 'choose_domain_id', 'main', 'run']
+__all__ = ['build_parser', 'choose_domain_id', 'main', 'parse_bridge_params', 'run']
 
 #: Twin output streams (table rows) → the observer labels of their output and input.
 STREAMS = {
@@ -110,10 +110,19 @@ def choose_domain_id(requested: int | None, environ: Mapping[str, str], live: bo
     return str(1 + pid % 100)
 
 
-def _param_value(text: str) -> Any:
-    """A ``--bridge-param`` value: YAML scalar/list syntax, as on a ROS command line."""
+def parse_bridge_params(items: Sequence[str]) -> dict[str, Any]:
+    """``NAME:=VALUE`` strings as a parameter dict (values in YAML syntax, as with ``-p``).
+
+    :raise ValueError: an item without ``:=`` or with an empty name
+    """
     import yaml
-    return yaml.safe_load(text)
+    params = {}
+    for item in items:
+        name, sep, value = item.partition(':=')
+        if not sep or not name.strip():
+            raise ValueError(f'--bridge-param expects NAME:=VALUE, got {item!r}')
+        params[name.strip()] = yaml.safe_load(value)
+    return params
 
 
 class _Progress:
@@ -171,11 +180,7 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
         'backend': 'embedded', 'world': options.world,
         'input_joint_states_topic': options.joint_states_topic,
         'input_odom_topic': options.odom_topic}
-    for item in options.bridge_param:
-        name, sep, value = item.partition(':=')
-        if not sep or not name:
-            raise ValueError(f'--bridge-param expects NAME:=VALUE, got {item!r}')
-        bridge_params[name.strip()] = _param_value(value)
+    bridge_params.update(parse_bridge_params(options.bridge_param))
     sim_params = {
         'joint_states_rate': float(options.rate), 'odom_rate': float(options.odom_rate),
         'motion': options.motion, 'speed': float(options.speed),
@@ -305,11 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for flag, rate in (('--rate', options.rate), ('--odom-rate', options.odom_rate)):
         if not 10.0 <= rate <= 2000.0:
             parser.error(f'{flag} must be within 10..2000 Hz, got {rate}')
-    try:
-        return run(options)
+    try:  # validate everything that can be wrong before any process starts
+        choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
+        parse_bridge_params(options.bridge_param)
     except ValueError as exc:
         parser.error(str(exc))
-    return EXIT_FAILED
+    return run(options)
 
 
 if __name__ == '__main__':
