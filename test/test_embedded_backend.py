@@ -8,7 +8,7 @@ import pytest
 
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.embedded_backend import EmbeddedBackend
-from twin_bridge.errors import BackendError
+from twin_bridge.errors import BackendError, ResourceNotFoundError
 from twin_bridge.robot_description import default_robot_path, load_robot_description
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import Pose, quat_from_rpy, quat_multiply, yaw_from_quat
@@ -299,3 +299,33 @@ def test_third_party_robot_scans_match_analytic_truth(urdf, pose):
     assert np.max(np.abs(scan.ranges[valid] - expected[valid])) < 1e-3
     np.testing.assert_array_equal(np.isposinf(scan.ranges), far)
     np.testing.assert_array_equal(np.isneginf(scan.ranges), near)
+
+
+def test_sleeping_world_bodies_stay_visible_to_the_lidar(robot):
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_noise=False)
+    backend.step(3.0)  # the resting cube falls asleep; the robot never does
+    backend.mirror(odom(-1.0, 0.5, -2.3))
+    np.testing.assert_allclose(backend.scan().ranges, expected_scan(robot, -1.0, 0.5, -2.3),
+                               atol=1e-3)
+    fresh = mujoco.MjData(backend.model)
+    fresh.qpos[:] = backend.data.qpos
+    mujoco.mj_kinematics(backend.model, fresh)
+    np.testing.assert_array_equal(backend.data.geom_xpos, fresh.geom_xpos)
+    np.testing.assert_array_equal(backend.data.geom_xmat, fresh.geom_xmat)
+
+
+@pytest.mark.parametrize('world', ['empty', 'warehouse', 'obstacle_course'])
+def test_shipped_worlds_load_with_the_robot(robot, world):
+    backend = EmbeddedBackend(world, robot, lidar_seed=3)
+    assert backend.world_description is not None
+    backend.mirror(odom(0.0, 0.0, 0.0), joints(pan_joint=0.3))
+    scan = backend.scan()
+    assert scan.ranges.shape == (720,) and not np.any(np.isnan(scan.ranges))
+    assert not np.any(np.abs(scan.ranges) < robot.lidar.range_min)  # never the robot itself
+    backend.step(0.05, {'left_wheel_joint': 1.0, 'right_wheel_joint': 1.0})
+    assert np.all(np.isfinite(backend.odometry().position))
+
+
+def test_unknown_world_is_a_clear_error(robot):
+    with pytest.raises(ResourceNotFoundError, match='no_such_world'):
+        EmbeddedBackend('no_such_world', robot)
