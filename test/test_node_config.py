@@ -1,0 +1,82 @@
+"""Tests for twin_bridge.node_config: defaults, coercion, validation, the shipped YAML, help."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from twin_bridge.errors import ConfigError
+from twin_bridge.node_config import PARAMETERS, TwinNodeConfig, help_text, parse_name_value_args
+
+CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_bridge.yaml'
+
+CONTRACT = {
+    'backend', 'world', 'robot_description_file', 'robot_description_args',
+    'robot_description', 'model_name', 'input_joint_states_topic', 'input_odom_topic',
+    'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic', 'scan_rate',
+    'odom_rate', 'joint_states_rate', 'odom_frame', 'base_frame', 'lidar_frame', 'scan_qos',
+    'state_qos', 'qos_depth', 'stale_timeout', 'diagnostics_period', 'max_future_stamp',
+    'gz_world_name', 'gz_topic_prefix',
+}
+
+
+def test_parameters_are_exactly_the_contract_and_defaults_validate():
+    assert set(PARAMETERS) == CONTRACT
+    config = TwinNodeConfig.from_values({})
+    assert config.backend == 'embedded' and config.world == 'warehouse'
+    assert config.output_scan_topic == 'virtual/scan'          # relative: namespaces apply
+    assert config.scan_qos == 'sensor_data' and config.state_qos == 'reliable'
+    assert config.stale_timeout == 0.5 and config.xacro_args == {}
+
+
+def test_shipped_yaml_sets_every_parameter_to_a_valid_value():
+    doc = yaml.safe_load(CONFIG_YAML.read_text(encoding='utf-8'))
+    params = doc['/**']['ros__parameters']
+    assert set(params) == CONTRACT
+    config = TwinNodeConfig.from_values(params)
+    defaults = TwinNodeConfig.from_values({})
+    assert config == defaults
+
+
+def test_integers_coerced_to_float_and_xacro_args_parsed():
+    config = TwinNodeConfig.from_values({'scan_rate': 20, 'robot_description_args': [
+        'prefix:=r1_', 'lidar_samples:=360', '']})
+    assert config.scan_rate == 20.0 and isinstance(config.scan_rate, float)
+    assert config.xacro_args == {'prefix': 'r1_', 'lidar_samples': '360'}
+
+
+@pytest.mark.parametrize('values, words', [
+    ({'backend': 'unreal'}, "backend is 'unreal'"),
+    ({'world': ' '}, 'world is empty'),
+    ({'scan_qos': 'fast'}, "scan_qos is 'fast'"),
+    ({'state_qos': 'best_effort'}, "state_qos is 'best_effort'"),
+    ({'scan_rate': -1.0}, 'scan_rate must be >= 0'),
+    ({'stale_timeout': 0.0}, 'stale_timeout must be > 0'),
+    ({'diagnostics_period': -1}, 'diagnostics_period must be > 0'),
+    ({'qos_depth': 0}, 'qos_depth must be >= 1'),
+    ({'qos_depth': 2.5}, 'qos_depth must be an integer'),
+    ({'scan_rate': 'fast'}, 'scan_rate must be a number'),
+    ({'scan_rate': float('nan')}, 'scan_rate must be finite'),
+    ({'world': 3}, 'world must be a string'),
+    ({'robot_description_args': 'a:=b'}, 'must be a list of strings'),
+    ({'robot_description_args': ['novalue']}, "'novalue' is not"),
+    ({'output_odom_topic': ''}, 'output_odom_topic must not be empty'),
+    ({'colour': 'red'}, "unknown parameter(s) ['colour']"),
+])
+def test_bad_values_raise_config_error_naming_the_parameter(values, words):
+    with pytest.raises(ConfigError) as info:
+        TwinNodeConfig.from_values(values)
+    assert words in str(info.value)
+
+
+def test_parse_name_value_args():
+    assert parse_name_value_args(['a:=1', 'b:=x:=y', '']) == {'a': '1', 'b': 'x:=y'}
+    with pytest.raises(ConfigError):
+        parse_name_value_args([':=1'])
+
+
+def test_help_lists_every_parameter_with_default():
+    text = help_text()
+    for name in PARAMETERS:
+        assert f'  {name} ' in text
+    assert "('warehouse')" in text and '--ros-args' in text

@@ -1,0 +1,187 @@
+"""The twin bridge node's parameters: names, defaults, descriptions, and validation (no ROS)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+import math
+from typing import Any
+
+from twin_bridge.errors import ConfigError
+
+__all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'TwinNodeConfig', 'help_text',
+           'parse_name_value_args']
+
+BACKENDS = ('embedded', 'gazebo')
+QOS_NAMES = ('reliable', 'sensor_data')
+
+#: name -> (default, description): the single source for the node's declarations and --help.
+PARAMETERS: dict[str, tuple[Any, str]] = {
+    'backend': ('embedded', 'simulator: embedded (MuJoCo, in-process) | gazebo (via ros_gz)'),
+    'world': ('warehouse', 'world: a shipped world name (worlds/*.sdf) or an SDF path'),
+    'robot_description_file': ('', 'robot URDF/xacro path ("" = the package default robot)'),
+    'robot_description_args': ([''], 'xacro arguments as "name:=value" strings'),
+    'robot_description': ('', 'URDF XML string; wins over robot_description_file if set'),
+    'model_name': ('twin_robot', 'name of the twin model (Gazebo entity, diagnostics id)'),
+    'input_joint_states_topic': ('joint_states', 'physical sensor_msgs/JointState input'),
+    'input_odom_topic': ('odom', 'physical nav_msgs/Odometry input'),
+    'output_joint_states_topic': ('virtual/joint_states', 'twin sensor_msgs/JointState output'),
+    'output_odom_topic': ('virtual/odom', 'twin nav_msgs/Odometry output'),
+    'output_scan_topic': ('virtual/scan', 'twin sensor_msgs/LaserScan output'),
+    'scan_rate': (0.0, 'scan publish rate in Hz (0 = the lidar update_rate)'),
+    'odom_rate': (0.0, 'odometry output rate cap in Hz (0 = right after every accepted input)'),
+    'joint_states_rate': (0.0, 'joint-state output rate cap in Hz (0 = after every input)'),
+    'odom_frame': ('odom', 'frame_id of /virtual/odom (REP-105)'),
+    'base_frame': ('base_link', 'child_frame_id of /virtual/odom'),
+    'lidar_frame': ('', 'frame_id of /virtual/scan ("" = from the robot description)'),
+    'scan_qos': ('sensor_data', 'QoS of the scan output: sensor_data | reliable'),
+    'state_qos': ('reliable', 'QoS of odometry/joint-state inputs and outputs: '
+                              'reliable | sensor_data'),
+    'qos_depth': (10, 'history depth (keep-last) of every publisher and subscription'),
+    'stale_timeout': (0.5, 's without a good input before it is reported stale (WARN; '
+                           'ERROR after 4x)'),
+    'diagnostics_period': (1.0, 's between /diagnostics messages'),
+    'max_future_stamp': (0.5, 's an input stamp may be ahead of this node\'s clock'),
+    'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
+    'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
+}
+
+
+def parse_name_value_args(items: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``['name:=value', ...]`` → dict; empty strings are ignored.
+
+    :raise ConfigError: for an entry without ``:=`` or with an empty name
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        if not item:
+            continue
+        name, sep, value = item.partition(':=')
+        if not sep or not name.strip():
+            raise ConfigError(f'robot_description_args entry {item!r} is not "name:=value"')
+        out[name.strip()] = value
+    return out
+
+
+@dataclass(frozen=True)
+class TwinNodeConfig:
+    """Validated values of every node parameter (see :data:`PARAMETERS`)."""
+
+    backend: str
+    world: str
+    robot_description_file: str
+    robot_description_args: tuple[str, ...]
+    robot_description: str
+    model_name: str
+    input_joint_states_topic: str
+    input_odom_topic: str
+    output_joint_states_topic: str
+    output_odom_topic: str
+    output_scan_topic: str
+    scan_rate: float
+    odom_rate: float
+    joint_states_rate: float
+    odom_frame: str
+    base_frame: str
+    lidar_frame: str
+    scan_qos: str
+    state_qos: str
+    qos_depth: int
+    stale_timeout: float
+    diagnostics_period: float
+    max_future_stamp: float
+    gz_world_name: str
+    gz_topic_prefix: str
+
+    @property
+    def xacro_args(self) -> dict[str, str]:
+        """``robot_description_args`` as a dict."""
+        return parse_name_value_args(self.robot_description_args)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> TwinNodeConfig:
+        """Build from parameter values (missing ones take their defaults) and validate.
+
+        Integers are accepted for rates and times. :raise ConfigError: naming the parameter.
+        """
+        unknown = set(values) - set(PARAMETERS)
+        if unknown:
+            raise ConfigError(f'unknown parameter(s) {sorted(unknown)}')
+        merged = {name: values.get(name, default) for name, (default, _) in PARAMETERS.items()}
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            value = merged[f.name]
+            default = PARAMETERS[f.name][0]
+            if value is None:
+                value = default
+            if isinstance(default, float):
+                kwargs[f.name] = _number(f.name, value)
+            elif isinstance(default, bool) or isinstance(default, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ConfigError(f'parameter {f.name} must be an integer, got {value!r}')
+                kwargs[f.name] = value
+            elif isinstance(default, list):
+                if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f'parameter {f.name} must be a list of strings, '
+                                      f'got {value!r}')
+                kwargs[f.name] = tuple(value)
+            else:
+                if not isinstance(value, str):
+                    raise ConfigError(f'parameter {f.name} must be a string, got {value!r}')
+                kwargs[f.name] = value
+        config = cls(**kwargs)
+        config._validate()
+        return config
+
+    def _validate(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f'parameter backend is {self.backend!r}; expected one of '
+                              f'{", ".join(BACKENDS)}')
+        if not self.world.strip():
+            raise ConfigError('parameter world is empty; give a shipped world name or a path')
+        for name in ('scan_qos', 'state_qos'):
+            if getattr(self, name) not in QOS_NAMES:
+                raise ConfigError(f'parameter {name} is {getattr(self, name)!r}; expected one '
+                                  f'of {", ".join(QOS_NAMES)}')
+        for name in ('scan_rate', 'odom_rate', 'joint_states_rate', 'max_future_stamp'):
+            if getattr(self, name) < 0:
+                raise ConfigError(f'parameter {name} must be >= 0, got {getattr(self, name)}')
+        for name in ('stale_timeout', 'diagnostics_period'):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f'parameter {name} must be > 0, got {getattr(self, name)}')
+        if self.qos_depth < 1:
+            raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
+        for name in ('input_joint_states_topic', 'input_odom_topic',
+                     'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
+                     'odom_frame', 'base_frame', 'model_name'):
+            if not getattr(self, name).strip():
+                raise ConfigError(f'parameter {name} must not be empty')
+        parse_name_value_args(self.robot_description_args)
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f'parameter {name} must be a number, got {value!r}')
+    value = float(value)
+    if not math.isfinite(value):
+        raise ConfigError(f'parameter {name} must be finite, got {value}')
+    return value
+
+
+def help_text(program: str = 'twin_bridge') -> str:
+    """Usage text listing every parameter with its default and description."""
+    lines = [
+        f'usage: {program} [--ros-args -p NAME:=VALUE ... --params-file FILE]',
+        '',
+        'Mirrors a physical robot\'s joint_states and odom into a simulated twin and publishes',
+        'virtual/joint_states, virtual/odom, virtual/scan and /diagnostics.',
+        '',
+        'parameters (default):',
+    ]
+    width = max(len(name) for name in PARAMETERS)
+    for name, (default, description) in PARAMETERS.items():
+        shown = '[]' if default == [''] else repr(default)
+        lines.append(f'  {name:<{width}}  {description} ({shown})')
+    lines += ['', 'example: twin_bridge --ros-args -p world:=obstacle_course '
+                  '-p scan_rate:=10.0 -r __ns:=/robot1']
+    return '\n'.join(lines)

@@ -1,0 +1,240 @@
+"""The ``twin_bridge`` node: physical joint_states/odom in, virtual joint_states/odom/scan out."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import ParameterDescriptor
+import rclpy
+from rclpy.exceptions import NameValidationException, ParameterException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+from sensor_msgs.msg import JointState, LaserScan
+
+from twin_bridge.backend import SimulatorBackend
+from twin_bridge.errors import BackendError, TwinBridgeError
+from twin_bridge.node_config import PARAMETERS, TwinNodeConfig, help_text
+from twin_bridge.robot_description import (
+    RobotDescription,
+    default_robot_path,
+    load_robot_description,
+)
+from twin_bridge.ros.conversions import (
+    diagnostics_to_msg,
+    joint_state_from_msg,
+    joint_state_to_msg,
+    odometry_from_msg,
+    odometry_to_msg,
+    scan_to_msg,
+)
+from twin_bridge.ros.qos import qos_profile
+from twin_bridge.twin_session import (
+    INPUT_JOINT_STATES,
+    OUTPUT_JOINT_STATES,
+    OUTPUT_ODOM,
+    OUTPUT_SCAN,
+    InputOutcome,
+    SessionConfig,
+    TwinSession,
+)
+
+NODE_NAME = 'twin_bridge'
+WARN_THROTTLE_S = 2.0
+
+
+def load_robot(config: TwinNodeConfig) -> RobotDescription:
+    """The robot from ``robot_description`` (XML), else the xacro/URDF file (default robot)."""
+    if config.robot_description.strip():
+        return load_robot_description(config.robot_description)
+    path = config.robot_description_file or default_robot_path()
+    return load_robot_description(path, config.xacro_args or None)
+
+
+def make_backend(node: Node, config: TwinNodeConfig, robot: RobotDescription) -> SimulatorBackend:
+    """The simulator named by ``config.backend``; Gazebo's is imported only when chosen."""
+    if config.backend == 'gazebo':
+        try:
+            from twin_bridge.ros.gazebo_backend import GazeboBackend
+        except ImportError as exc:
+            raise BackendError(f'the gazebo backend needs a ROS 2 Jazzy install with ros_gz '
+                               f'(apt install ros-jazzy-ros-gz): {exc}') from exc
+        return GazeboBackend(node, robot, world=config.world, model_name=config.model_name,
+                             gz_world_name=config.gz_world_name,
+                             gz_topic_prefix=config.gz_topic_prefix)
+    from twin_bridge.embedded_backend import EmbeddedBackend
+    return EmbeddedBackend(config.world, robot)
+
+
+class TwinBridgeNode(Node):
+    """Wires topics and timers to a :class:`TwinSession`; all logic lives in the core."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.backend: SimulatorBackend | None = None
+        cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())
+        self.robot = load_robot(cfg)
+        self.backend = make_backend(self, cfg, self.robot)
+        lidar = self.backend.lidar
+        scan_rate = cfg.scan_rate or (lidar.update_rate if lidar is not None else 0.0)
+        self.session = TwinSession(self.backend, SessionConfig(
+            stale_timeout=cfg.stale_timeout, max_future_stamp=cfg.max_future_stamp,
+            scan_period=1.0 / scan_rate if lidar is not None and scan_rate > 0 else 0.0,
+        ), now=time.monotonic())
+
+        state_qos = qos_profile(cfg.state_qos, cfg.qos_depth)
+        self._joints_pub = self.create_publisher(JointState, cfg.output_joint_states_topic,
+                                                 state_qos)
+        self._odom_pub = self.create_publisher(Odometry, cfg.output_odom_topic, state_qos)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._scan_pub = None
+        if lidar is not None and scan_rate > 0:
+            self._scan_pub = self.create_publisher(LaserScan, cfg.output_scan_topic,
+                                                   qos_profile(cfg.scan_qos, cfg.qos_depth))
+            self.create_timer(1.0 / scan_rate, self._publish_scan)
+        else:
+            self.get_logger().warning(f'robot "{self.robot.name}" has no lidar: no scan output')
+        # Keep-last queues of qos_depth: a slow twin drops old inputs, never queues them all.
+        self.create_subscription(JointState, cfg.input_joint_states_topic,
+                                 self._on_joint_state, state_qos)
+        self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, state_qos)
+        if cfg.joint_states_rate > 0:
+            self.create_timer(1.0 / cfg.joint_states_rate, self._publish_joint_states)
+        if cfg.odom_rate > 0:
+            self.create_timer(1.0 / cfg.odom_rate, self._publish_odometry)
+        self.create_timer(cfg.diagnostics_period, self._publish_diagnostics)
+        self.create_timer(min(cfg.stale_timeout / 4, cfg.diagnostics_period), self._check_health)
+        self.get_logger().info(
+            f'twin of "{self.robot.name}" in world "{cfg.world}" ({cfg.backend} backend); '
+            f'{self.resolve_topic_name(cfg.input_joint_states_topic)} + '
+            f'{self.resolve_topic_name(cfg.input_odom_topic)} -> '
+            f'{self.resolve_topic_name(cfg.output_joint_states_topic)}, '
+            f'{self.resolve_topic_name(cfg.output_odom_topic)}'
+            + (f', {self.resolve_topic_name(cfg.output_scan_topic)} at {scan_rate:g} Hz'
+               if self._scan_pub is not None else ''))
+
+    def _declare_parameters(self) -> dict[str, object]:
+        values = {}
+        for name, (default, description) in PARAMETERS.items():
+            # Dynamic typing: "-p scan_rate:=20" (an int) is accepted and checked by the core.
+            descriptor = ParameterDescriptor(description=description, read_only=True,
+                                             dynamic_typing=True)
+            values[name] = self.declare_parameter(name, default, descriptor).value
+        return values
+
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    # -- inputs ------------------------------------------------------------------------------
+    def _on_joint_state(self, msg: JointState) -> None:
+        outcome = self.session.on_joint_state(joint_state_from_msg(msg), time.monotonic(),
+                                              self._now_ns())
+        self._report(outcome)
+        if outcome.accepted and not self.config.joint_states_rate:
+            self._publish_joint_states()
+
+    def _on_odometry(self, msg: Odometry) -> None:
+        outcome = self.session.on_odometry(odometry_from_msg(msg), time.monotonic(),
+                                           self._now_ns())
+        self._report(outcome)
+        if outcome.accepted and not self.config.odom_rate:
+            self._publish_odometry()
+
+    def _report(self, outcome: InputOutcome) -> None:
+        if outcome.recovered:
+            self.get_logger().info(f'{outcome.stream}: receiving again')
+        if outcome.accepted:
+            return
+        # One call site per stream: rclpy throttles per call site.
+        if outcome.stream == INPUT_JOINT_STATES:
+            self.get_logger().warning(outcome.describe(), throttle_duration_sec=WARN_THROTTLE_S)
+        else:
+            self.get_logger().warning(outcome.describe(), throttle_duration_sec=WARN_THROTTLE_S)
+
+    # -- outputs -----------------------------------------------------------------------------
+    def _publish_joint_states(self) -> None:
+        sample = self.session.take_joint_state_output()
+        if sample is not None:
+            self._joints_pub.publish(joint_state_to_msg(sample))
+            self.session.published(OUTPUT_JOINT_STATES, time.monotonic())
+
+    def _publish_odometry(self) -> None:
+        sample = self.session.take_odometry_output()
+        if sample is not None:
+            self._odom_pub.publish(odometry_to_msg(sample, self.config.odom_frame,
+                                                   self.config.base_frame))
+            self.session.published(OUTPUT_ODOM, time.monotonic())
+
+    def _publish_scan(self) -> None:
+        result = self.session.scan_output(self._now_ns())
+        if result is not None:
+            scan, stamp_ns = result
+            self._scan_pub.publish(scan_to_msg(scan, stamp_ns, self.config.lidar_frame or None))
+            self.session.published(OUTPUT_SCAN, time.monotonic())
+
+    # -- health ------------------------------------------------------------------------------
+    def _check_health(self) -> None:
+        for event in self.session.poll(time.monotonic()):
+            self.get_logger().warning(event)
+
+    def _publish_diagnostics(self) -> None:
+        statuses = self.session.statuses(time.monotonic())
+        self._diag_pub.publish(diagnostics_to_msg(statuses, self._now_ns(),
+                                                  self.config.model_name))
+
+    def close(self) -> None:
+        """Log the per-stream summary and release the simulator."""
+        if self.backend is None:
+            return
+        if hasattr(self, 'session'):
+            lines = self.session.summary_lines(time.monotonic())
+            self.get_logger().info('summary:\n  ' + '\n  '.join(lines))
+        self.backend.close()
+        self.backend = None
+
+
+def _wants_help(argv: list[str]) -> bool:
+    plain = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
+    return '--help' in plain or '-h' in plain
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run the node until SIGINT/SIGTERM. :return: 0 on a clean stop, 1 if it cannot start."""
+    argv = sys.argv[1:] if args is None else list(args)
+    if _wants_help(argv):
+        print(help_text())
+        return 0
+    # rclpy's own handlers turn SIGINT and SIGTERM (launch, systemd, docker stop) into a
+    # context shutdown that wakes the executor: both end in the same clean path below.
+    rclpy.init(args=[sys.argv[0], *argv], signal_handler_options=SignalHandlerOptions.ALL)
+    # Created before the node so a signal during start-up finds it and spin() just returns.
+    executor = SingleThreadedExecutor()
+    node = None
+    code = 0
+    try:
+        node = TwinBridgeNode()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (TwinBridgeError, ParameterException, NameValidationException) as exc:
+        rclpy.logging.get_logger(NODE_NAME).fatal(f'cannot start: {exc}')
+        code = 1
+    except Exception:
+        if rclpy.ok():
+            raise  # a bug: let the traceback show
+        # Otherwise a signal shut the context down while the node was being built.
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        executor.shutdown()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == '__main__':
+    sys.exit(main())
