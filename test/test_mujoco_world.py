@@ -59,3 +59,155 @@ def test_ray_hits_wall_and_rotated_pillar_at_analytic_distance():
     dist = mujoco.mj_ray(model, data, origin, np.array([0, -1.0, 0]), None, 1, -1, geomid)
     assert abs(dist - 0.75) < 1e-3
     assert model.geom(geomid[0]).name == 'pillar::link::collision'
+
+
+def _ray(model, data, origin, direction, group=WORLD_GEOM_GROUP):
+    geomid = np.array([-1], dtype=np.int32)
+    groups = np.zeros(6, dtype=np.uint8)
+    groups[group] = 1
+    direction = np.asarray(direction, dtype=float)
+    dist = mujoco.mj_ray(model, data, np.asarray(origin, dtype=float),
+                         direction / np.linalg.norm(direction), groups, 1, -1, geomid)
+    return dist, (model.geom(geomid[0]).name if geomid[0] >= 0 else None)
+
+
+def test_mesh_geoms_ray_cast_at_analytic_distances():
+    model, data, world = _compiled('meshes.sdf')
+    # One asset per (file, scale): the STL cube is used at two scales.
+    assert model.nmesh == 5 == len({(str(c.geometry.mesh_path), c.geometry.scale)
+                                    for link in world.links for c in link.collisions})
+    cases = [  # origin, direction, distance, geom
+        ([0, 0, 0.5], [1, 0, 0], 2.0, 'stl_cube::link::collision'),     # x scale 2 at x=3
+        ([0, 0, 0.5], [0, 1, 0], 3.75, 'obj_cube::link::collision'),    # y scale 0.5 at y=4
+        ([0, 0, 0.5], [-1, 0, 0], 4.5, 'dae_cube::link::collision'),    # cm COLLADA at x=-5
+        ([0.2, -3.1, 2.0], [0, 0, -1], 1.5, 'floor_tile::link::collision'),  # flat mesh z=0.5
+        ([-2, 0, 0.25], [0, -1, 0], 1.75, 'loose_cube::link::collision'),  # dynamic, 0.5 m cube
+    ]
+    for origin, direction, expected, name in cases:
+        dist, geom = _ray(model, data, origin, direction)
+        assert geom == name
+        assert abs(dist - expected) < 1e-3, (name, dist)
+
+
+def test_mesh_world_after_dynamics_step_keeps_free_body_mesh():
+    model, data, _ = _compiled('meshes.sdf')
+    assert model.body('loose_cube::link').mass[0] == pytest.approx(1.0)
+    mujoco.mj_step(model, data)
+    assert np.all(np.isfinite(data.qpos))
+
+
+def test_sdf16_and_sdf111_fixture_worlds_compile():
+    model, data, _ = _compiled('sdf16_classic.sdf')
+    # Jointed classic model: each link is its own free body (the joint is listed as ignored).
+    assert model.njnt == 2 and all(t == mujoco.mjtJoint.mjJNT_FREE for t in model.jnt_type)
+    assert model.opt.timestep == pytest.approx(0.002)
+    model, data, world = _compiled('sdf111_frames.sdf')
+    gid = model.geom('rack::sub::base::box').id
+    np.testing.assert_allclose(data.geom_xpos[gid], [9.5, 1.5, 1.5], atol=1e-9)
+    assert model.geom_type[gid] == mujoco.mjtGeom.mjGEOM_ELLIPSOID
+    np.testing.assert_allclose(model.geom_size[gid], [0.1, 0.2, 0.3])
+    capsule = model.geom('follower::link::capsule').id
+    np.testing.assert_allclose(model.geom_size[capsule][:2], [0.1, 0.2])
+    # <inertial auto="true">: mass from the collision density (500 kg/m^3 * 0.1 m^3).
+    assert model.body('rock::link').mass[0] == pytest.approx(50.0)
+
+
+def _tmp_world(tmp_path, body):
+    path = tmp_path / 'w.sdf'
+    path.write_text(f'<sdf version="1.9"><world name="w">{body}</world></sdf>')
+    spec, world = load_world_spec(path)
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    return model, data, world
+
+
+def test_full_inertia_tensor_and_inertial_pose_survive(tmp_path):
+    inertia = np.array([[0.3, 0.05, -0.02], [0.05, 0.2, 0.01], [-0.02, 0.01, 0.25]])
+    model, data, _ = _tmp_world(tmp_path, '''
+        <model name="m"><pose>1 2 3 0 0 0.7</pose><link name="l">
+          <gravity>false</gravity>
+          <inertial><pose>0.1 0 0 0.2 0 0</pose><mass>3</mass>
+            <inertia><ixx>0.3</ixx><iyy>0.2</iyy><izz>0.25</izz>
+              <ixy>0.05</ixy><ixz>-0.02</ixz><iyz>0.01</iyz></inertia>
+          </inertial>
+        </link></model>''')
+    body = model.body('m::l')
+    assert body.mass[0] == pytest.approx(3.0)
+    np.testing.assert_allclose(body.ipos, [0.1, 0, 0], atol=1e-12)
+    assert model.body_gravcomp[body.id] == pytest.approx(1.0)
+    # Rebuild the tensor in the link frame: R_inertial_pose diag(I) R^T from iquat.
+    rot = np.zeros(9)
+    mujoco.mju_quat2Mat(rot, body.iquat)
+    rot = rot.reshape(3, 3)
+    rebuilt = rot @ np.diag(body.inertia) @ rot.T
+    pose_rot = np.zeros(9)
+    mujoco.mju_quat2Mat(pose_rot, np.array([np.cos(0.1), np.sin(0.1), 0, 0]))
+    pose_rot = pose_rot.reshape(3, 3)
+    np.testing.assert_allclose(rebuilt, pose_rot @ inertia @ pose_rot.T, atol=1e-9)
+
+
+def test_tilted_plane_normal(tmp_path):
+    model, data, _ = _tmp_world(tmp_path, '''
+        <model name="p"><static>true</static><pose>5 0 0 0 0 0</pose><link name="l">
+          <collision name="c"><geometry><plane><normal>-1 0 0</normal><size>2 2</size></plane>
+          </geometry></collision></link></model>''')
+    dist, geom = _ray(model, data, [0, 0, 1], [1, 0, 0])
+    assert geom == 'p::l::c' and abs(dist - 5.0) < 1e-9
+    dist, geom = _ray(model, data, [0, 0, 1], [-1, 0, 0])
+    assert geom is None  # a plane is one-sided for rays from behind
+
+
+SHIPPED = ('empty', 'warehouse', 'obstacle_course')
+
+
+@pytest.mark.parametrize('name', SHIPPED)
+def test_shipped_world_compiles_and_keeps_spawn_area_clear(name):
+    spec, world = load_world_spec(name)
+    assert world.name == name and world.ignored == ()
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    assert set(model.geom_group) == {WORLD_GEOM_GROUP}
+    n = 360
+    angles = np.linspace(-np.pi, np.pi, n, endpoint=False)
+    vec = np.stack([np.cos(angles), np.sin(angles), np.zeros(n)], axis=1).ravel()
+    groups = np.array([1, 0, 0, 0, 0, 0], dtype=np.uint8)
+    for height in (0.02, 0.19, 0.5, 1.0, 2.0):
+        geomid = np.zeros(n, dtype=np.int32)
+        dist = np.zeros(n)
+        mujoco.mj_multiRay(model, data, np.array([0, 0, height]), vec, groups, 1, -1, geomid,
+                           dist, None, n, 100.0)
+        hit = geomid >= 0
+        assert np.all(dist[hit] >= 1.5), (name, height, dist[hit].min())
+        if name != 'empty' and height < 0.5:
+            assert hit.sum() > n // 2
+    for link in world.links:
+        if not link.static:
+            assert np.linalg.norm(link.pose.position[:2]) > 1.5
+
+
+def test_warehouse_rays_match_wall_geometry_at_several_poses():
+    spec, _ = load_world_spec('warehouse')
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    half = 0.075  # half wall thickness
+    cases = [  # origin (x, y), direction, analytic distance to the wall's near face
+        ((0, 0), (0, 1), 5 - half),                 # north wall
+        ((0, 0), (1, 0), 2.5 - half),               # partition
+        ((0, 0), (-1, 0), 6 - half),                # west wall
+        ((1.0, 0), (0, -1), 5 - half),              # south wall
+        ((1.0, -1.0), (0, 1), 6 - half),
+        ((-5.5, 1.0), (1, 0), 2.5 - half + 5.5),    # across the hall at y=1
+        ((4.0, 0.5), (-1, 0), 4.0 - 2.5 - half),    # partition from the store room side
+        ((0.5, 0.5), (1, 1), np.hypot(2.5 - half - 0.5, 2.5 - half - 0.5)),  # diagonal
+    ]
+    for (x, y), direction, expected in cases:
+        dist, geom = _ray(model, data, [x, y, 0.19], [*direction, 0])
+        assert geom is not None and geom.endswith('::link::wall')
+        assert abs(dist - expected) < 1e-3, ((x, y), direction, dist, expected)
+    # Through the partition's doorway (y in [-2.45, -1.55]) the ray reaches the east wall.
+    dist, geom = _ray(model, data, [0, -2.0, 0.19], [1, 0, 0])
+    assert geom.startswith(('wall_east_', 'shelf_store_'))
+    assert dist > 4.5

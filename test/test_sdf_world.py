@@ -1,0 +1,302 @@
+"""Tests for twin_bridge.sdf_world: SDF parsing, pose composition, includes and bad input."""
+
+import logging
+from pathlib import Path
+import re
+import textwrap
+
+import numpy as np
+import pytest
+
+from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
+from twin_bridge.sdf_world import parse_world
+from twin_bridge.transforms import rotate, yaw_from_quat
+
+DATA = Path(__file__).resolve().parent / 'data' / 'worlds'
+MODELS = [DATA / 'models']
+
+
+def _yaw(link_or_collision) -> float:
+    return yaw_from_quat(link_or_collision.pose.orientation)
+
+
+def _world_file(tmp_path: Path, body: str, version: str = '1.9', name: str = 'bad') -> Path:
+    path = tmp_path / f'{name}.sdf'
+    path.write_text(f'<?xml version="1.0"?>\n<sdf version="{version}">\n<world name="{name}">\n'
+                    f'{textwrap.dedent(body)}\n</world>\n</sdf>\n')
+    return path
+
+
+def _static_model(name: str, geometry: str, link: str = 'link', collision: str = 'c') -> str:
+    return (f'<model name="{name}"><static>true</static><link name="{link}">'
+            f'<collision name="{collision}"><geometry>{geometry}</geometry></collision>'
+            '</link></model>')
+
+
+# ---- composition ---------------------------------------------------------------------------
+
+def test_basic_world_links_static_flags_and_physics():
+    world = parse_world(DATA / 'basic.sdf', search_path=MODELS)
+    assert world.name == 'basic'
+    assert world.version == '1.9'
+    assert world.gravity == (0.0, 0.0, -9.81)
+    assert world.max_step_size == pytest.approx(0.004)
+    assert world.models == ('ground', 'wall', 'pillar', 'ball', 'crate_a', 'crate_b')
+    static = {link.name: link.static for link in world.links}
+    assert static == {'ground::link': True, 'wall::link': True, 'pillar::link': True,
+                      'ball::link': False, 'crate_a::link': False, 'crate_b::link': True}
+    assert world.ignored == ()
+    ball = world.link('ball::link')
+    assert ball.inertial.mass == pytest.approx(2.0)
+    np.testing.assert_allclose(ball.inertial.inertia, np.diag([0.02] * 3))
+    # Include pose override composes with the model's own link pose (z 0.25).
+    np.testing.assert_allclose(world.link('crate_a::link').pose.position, [-3, -3, 0.25])
+    pillar = world.link('pillar::link')
+    np.testing.assert_allclose(pillar.pose.position, [0, -2, 0.5], atol=1e-12)
+    assert _yaw(pillar) == pytest.approx(np.pi / 2)
+    np.testing.assert_allclose(pillar.collisions[0].pose.position, [1, 0, 0])
+
+
+def test_sdf_111_frames_relative_to_chains_nested_models_and_placement_frame():
+    world = parse_world(DATA / 'sdf111_frames.sdf', search_path=MODELS)
+    assert world.version == '1.11'
+    expected = {  # scoped link -> (world position, yaw)
+        'rack::base': ([10, 1, 0], np.pi / 2),          # station (degrees=true) + 1 m along x
+        'rack::upper': ([9.5, 1.5, 1], np.pi / 2),      # relative_to a frame attached to base
+        'rack::sub::base': ([8.5, 1.5, 1.5], np.pi),    # nested model, quat_xyzw pose
+        'follower::link': ([8.5, 1.5, 2.5], np.pi),     # relative_to another model's nested link
+        'post_on_top::link': ([0, -5, 1], 0.0),         # include with placement_frame "top"
+        'rock::link': ([0, 5, 1], 0.0),
+    }
+    assert [link.name for link in world.links] == list(expected)
+    for name, (position, yaw) in expected.items():
+        link = world.link(name)
+        np.testing.assert_allclose(link.pose.position, position, atol=1e-9, err_msg=name)
+        assert abs(np.sin(_yaw(link) - yaw)) < 1e-9 and np.cos(_yaw(link) - yaw) > 0, name
+    # A collision posed relative_to __model__ is re-expressed in its link frame.
+    sub = world.link('rack::sub::base')
+    collision_world = sub.pose.position + rotate(sub.pose.orientation,
+                                                 sub.collisions[0].pose.position)
+    np.testing.assert_allclose(collision_world, [9.5, 1.5, 1.5], atol=1e-9)
+    assert sub.collisions[0].geometry.kind == 'ellipsoid'
+    assert sub.collisions[0].geometry.size == (0.1, 0.2, 0.3)
+    # model.config lists two files: the newest SDF version wins (not "wrong_file").
+    assert 'post_on_top' in world.models and 'wrong_file' not in world.models
+    assert world.link('follower::link').collisions[0].geometry.size == (0.1, 0.4)
+    rock = world.link('rock::link')
+    assert rock.inertial.auto and rock.collisions[0].density == pytest.approx(500)
+
+
+def test_sdf_16_classic_world_with_frame_attribute_and_ignored_elements(caplog):
+    with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
+        world = parse_world(DATA / 'sdf16_classic.sdf')  # model://sun, ground_plane: shipped
+    assert world.version == '1.6'
+    assert world.gravity == (0.0, 0.0, -9.7)  # 1.6 keeps <gravity> in <physics>
+    assert world.max_step_size == pytest.approx(0.002)
+    assert 'ground_plane' in world.models and 'sun' not in world.models  # a light: no model
+    leg = world.link('table::leg')
+    np.testing.assert_allclose(leg.pose.position, [1.75, 1.5, 0.35], atol=1e-4)
+    wheel = world.link('cart::wheel')
+    np.testing.assert_allclose(wheel.pose.position, [-1.7, 0, 0.1], atol=1e-12)
+    assert not wheel.static
+    assert world.link('terrain::link').collisions == ()
+    assert len(world.ignored) == 2
+    assert any('<joint name="axle">' in item for item in world.ignored)
+    assert any('<heightmap>' in item and '<model name="terrain">' in item
+               for item in world.ignored)
+    records = [r for r in caplog.records if r.name == 'twin_bridge.sdf_world']
+    assert len(records) == 1  # one warning listing everything
+    assert 'heightmap' in records[0].getMessage() and 'axle' in records[0].getMessage()
+
+
+def test_shipped_world_by_name():
+    world = parse_world('warehouse')
+    assert world.name == 'warehouse'
+    assert world.path.name == 'warehouse.sdf'
+    assert any(link.name.startswith('shelf_hall_0::') for link in world.links)
+
+
+def test_repeated_names_get_unique_scoped_names():
+    world = parse_world(DATA / 'basic.sdf', search_path=MODELS)
+    link_names = [link.name for link in world.links]
+    collision_names = [c.name for link in world.links for c in link.collisions]
+    assert len(set(link_names)) == len(link_names) == 6
+    assert len(set(collision_names)) == len(collision_names)
+    assert 'crate_a::link::collision' in collision_names
+    assert 'crate_b::link::collision' in collision_names
+
+
+def test_nested_static_inherits_and_include_static_false_override(tmp_path):
+    path = _world_file(tmp_path, '''
+        <model name="outer">
+          <static>true</static>
+          <model name="inner">
+            <link name="link"><collision name="c"><geometry><sphere><radius>0.1</radius>
+            </sphere></geometry></collision></link>
+          </model>
+        </model>
+        <include><uri>model://crate</uri><static>false</static></include>
+    ''')
+    world = parse_world(path, search_path=MODELS)
+    assert world.link('outer::inner::link').static
+    assert not world.link('crate::link').static
+
+
+def test_pose_degrees_and_joint_frame(tmp_path):
+    path = _world_file(tmp_path, '''
+        <model name="m">
+          <pose degrees="true">0 0 0 0 0 -90</pose>
+          <link name="a"><pose>1 0 0 0 0 0</pose></link>
+          <link name="b"/>
+          <joint name="j" type="fixed"><pose>0 0 1 0 0 0</pose><parent>a</parent><child>b</child>
+          </joint>
+          <frame name="f"><pose relative_to="j">0 0 0 0 0 0</pose></frame>
+          <link name="c"><pose relative_to="f">0 0 0 0 0 0</pose></link>
+        </model>
+    ''')
+    world = parse_world(path)
+    np.testing.assert_allclose(world.link('m::a').pose.position, [0, -1, 0], atol=1e-12)
+    assert _yaw(world.link('m::a')) == pytest.approx(-np.pi / 2)
+    # The joint frame defaults to its child link (b at the model origin) + 1 m up.
+    np.testing.assert_allclose(world.link('m::c').pose.position, [0, 0, 1], atol=1e-12)
+    assert any('<joint name="j">' in item for item in world.ignored)
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+def test_missing_world_file_names_the_file(tmp_path):
+    with pytest.raises(ResourceNotFoundError, match='nowhere.sdf'):
+        parse_world(tmp_path / 'nowhere.sdf')
+
+
+def test_malformed_xml_names_file_and_line(tmp_path):
+    path = tmp_path / 'broken.sdf'
+    path.write_text('<sdf version="1.9"><world name="x">\n<model name="a">\n</world></sdf>')
+    with pytest.raises(WorldLoadError, match=r'broken\.sdf: malformed XML: .*line 3'):
+        parse_world(path)
+
+
+def test_not_an_sdf_file(tmp_path):
+    path = tmp_path / 'robot.sdf'
+    path.write_text('<robot name="r"/>')
+    with pytest.raises(WorldLoadError, match=r'robot\.sdf: root element is <robot>'):
+        parse_world(path)
+    path.write_text('<sdf version="1.9"><light name="l" type="point"/></sdf>')
+    with pytest.raises(WorldLoadError, match='no <world>'):
+        parse_world(path)
+
+
+def test_unknown_model_uri_names_the_include(tmp_path):
+    path = _world_file(tmp_path, '<include><uri>model://no_such_model_xyz</uri></include>')
+    with pytest.raises(ResourceNotFoundError,
+                       match=r'bad\.sdf: <world name="bad">/<include>: .*no_such_model_xyz'):
+        parse_world(path)
+
+
+def test_include_without_uri_and_fuel_url(tmp_path):
+    with pytest.raises(WorldLoadError, match='<include> without <uri>'):
+        parse_world(_world_file(tmp_path, '<include><name>x</name></include>'))
+    path = _world_file(tmp_path, '<include><uri>https://fuel.gazebosim.org/1.0/o/models/m'
+                                 '</uri></include>')
+    with pytest.raises(ResourceNotFoundError, match='not downloaded'):
+        parse_world(path)
+
+
+def test_missing_mesh_names_the_collision(tmp_path):
+    path = _world_file(tmp_path, _static_model(
+        'shelf', '<mesh><uri>meshes/gone.stl</uri></mesh>', 'a', 'c'))
+    with pytest.raises(ResourceNotFoundError,
+                       match=r'<model name="shelf">/<link name="a">/<collision name="c">/'
+                             r'<geometry>/<mesh>: .*gone\.stl'):
+        parse_world(path)
+
+
+def test_error_in_included_model_names_its_file_and_the_include(tmp_path):
+    model_dir = tmp_path / 'models' / 'bad_model'
+    model_dir.mkdir(parents=True)
+    (model_dir / 'model.sdf').write_text(
+        '<sdf version="1.9">' + _static_model('bad_model', '<box><size>1 1</size></box>')
+        + '</sdf>')
+    path = _world_file(tmp_path, '<include><uri>model://bad_model</uri></include>')
+    with pytest.raises(WorldLoadError) as info:
+        parse_world(path, search_path=[tmp_path / 'models'])
+    message = str(info.value)
+    assert 'bad_model/model.sdf: <model name="bad_model">/<link name="link">' in message
+    assert 'expected 3 numbers' in message
+    assert 'included from' in message and 'bad.sdf' in message
+
+
+@pytest.mark.parametrize('geometry, pattern', [
+    ('<torus><radius>1</radius></torus>', 'unsupported geometry <torus>'),
+    ('<box><size>1 x 1</size></box>', r'<size>: bad number in "1 x 1"'),
+    ('<box><size>1 1</size></box>', 'expected 3 numbers'),
+    ('<box><size>1 nan 1</size></box>', 'non-finite'),
+    ('<box/>', 'missing <size>'),
+    ('<box><size>1 0 1</size></box>', 'must be positive'),
+    ('<sphere><radius>-1</radius></sphere>', '<radius>: must be positive'),
+    ('<cylinder><radius>1</radius><length>abc</length></cylinder>', 'bad number'),
+    ('<plane><normal>0 0 0</normal></plane>', 'plane <normal> is zero'),
+    ('<mesh><scale>1 1 1</scale></mesh>', '<mesh> without <uri>'),
+    ('', 'empty <geometry>'),
+])
+def test_bad_geometry_names_file_and_element(tmp_path, geometry, pattern):
+    path = _world_file(tmp_path, _static_model('shelf', geometry, 'a', 'c'))
+    with pytest.raises(WorldLoadError) as info:
+        parse_world(path)
+    message = str(info.value)
+    assert message.startswith(f'{path}: <world name="bad">/<model name="shelf">/<link name="a">/'
+                              '<collision name="c">')
+    assert re.search(pattern, message), message
+
+
+@pytest.mark.parametrize('body, pattern', [
+    ('<model name="m"><static>true</static><link name="a"><collision name="c"/></link></model>',
+     '<collision> without <geometry>'),
+    ('<model name="m"><link name="a"><pose relative_to="nope">0 0 0 0 0 0</pose></link></model>',
+     'unknown frame "nope"'),
+    ('<model name="m"><frame name="f" attached_to="g"/><frame name="g" attached_to="f"/>'
+     '<link name="a"><pose relative_to="f">0 0 0 0 0 0</pose></link></model>', 'cycle'),
+    ('<model name="m"><link name="a"><pose>1 2 3</pose></link></model>',
+     r'<pose>: expected 6 numbers'),
+    ('<model name="m"><link name="a"><pose rotation_format="axis">0 0 0 0 0 0</pose></link>'
+     '</model>', 'unknown rotation_format'),
+    ('<model name="m"><link name="a"><collision name="c"><geometry><plane/></geometry>'
+     '</collision></link></model>', 'only supported in a static model'),
+    ('<model name="m"><link name="a"><inertial><mass>0</mass></inertial></link></model>',
+     'must be positive for a non-static link'),
+    ('<model name="m"><link name="a"><inertial><mass>1</mass><inertia><ixx>-1</ixx></inertia>'
+     '</inertial></link></model>', 'not positive definite'),
+    ('<model name="m"><static>maybe</static></model>', 'expected true/false'),
+    ('<model name="m"/><model name="m"/>', 'duplicate model name "m"'),
+    ('<model name="m"><link name="a"/><link name="a"/></model>', 'duplicate link name "a"'),
+    ('<model><link name="a"/></model>', 'without a name attribute'),
+    ('<physics name="p"><max_step_size>-1</max_step_size></physics>', 'must be positive'),
+    ('<gravity>0 0</gravity>', 'expected 3 numbers'),
+])
+def test_bad_model_content_is_a_named_world_load_error(tmp_path, body, pattern):
+    with pytest.raises(WorldLoadError, match=pattern) as info:
+        parse_world(_world_file(tmp_path, body))
+    assert str(info.value).startswith(str(tmp_path / 'bad.sdf'))
+
+
+def test_duplicate_include_without_name_is_an_error(tmp_path):
+    path = _world_file(tmp_path, '<include><uri>model://crate</uri></include>' * 2)
+    with pytest.raises(WorldLoadError, match='duplicate model name "crate"'):
+        parse_world(path, search_path=MODELS)
+
+
+def test_model_config_naming_a_missing_file(tmp_path):
+    model_dir = tmp_path / 'models' / 'm'
+    model_dir.mkdir(parents=True)
+    (model_dir / 'model.config').write_text('<model><sdf version="1.9">nope.sdf</sdf></model>')
+    path = _world_file(tmp_path, '<include><uri>model://m</uri></include>')
+    with pytest.raises(ResourceNotFoundError, match=r'<include>: .*nope\.sdf'):
+        parse_world(path, search_path=[tmp_path / 'models'])
+
+
+def test_model_file_loaded_as_world(tmp_path):
+    path = tmp_path / 'lonely.sdf'
+    path.write_text('<sdf version="1.8">' + _static_model('lonely', '<sphere/>') + '</sdf>')
+    world = parse_world(path)
+    assert world.name == 'lonely'
+    assert world.link('lonely::link').collisions[0].geometry.size == (1.0,)
