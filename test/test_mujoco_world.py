@@ -6,6 +6,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from twin_bridge.errors import WorldLoadError
 from twin_bridge.mujoco_world import WORLD_GEOM_GROUP, load_world_spec
 
 DATA = Path(__file__).resolve().parent / 'data' / 'worlds'
@@ -211,3 +212,21 @@ def test_warehouse_rays_match_wall_geometry_at_several_poses():
     dist, geom = _ray(model, data, [0, -2.0, 0.19], [1, 0, 0])
     assert geom.startswith(('wall_east_', 'shelf_store_'))
     assert dist > 4.5
+
+
+def test_unreadable_mesh_error_names_collision_and_file(tmp_path):
+    broken = DATA.parent / 'meshes' / 'broken.stl'
+    path = tmp_path / 'w.sdf'
+    path.write_text(f'<sdf version="1.9"><world name="w"><model name="m"><static>true</static>'
+                    f'<link name="l"><collision name="c"><geometry><mesh><uri>file://{broken}'
+                    '</uri></mesh></geometry></collision></link></model></world></sdf>')
+    with pytest.raises(WorldLoadError) as info:
+        load_world_spec(path)
+    message = str(info.value)
+    assert str(path) in message and '<collision name="c">' in message
+    assert 'broken.stl' in message
+
+
+def test_saved_state_is_listed_as_ignored(tmp_path):
+    _, _, world = _tmp_world(tmp_path, '<state world_name="w"><model name="x"/></state>')
+    assert len(world.ignored) == 1 and '<state' in world.ignored[0]

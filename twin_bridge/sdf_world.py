@@ -423,6 +423,8 @@ class _WorldParser:
                 self._add_joint(scope, child, cctx)
             elif tag in IGNORED_WORLD_CHILDREN:
                 self.ignore(cctx, f'<{tag}> is not simulated')
+            elif tag == 'state' and is_world:
+                self.ignore(cctx, 'saved <state> (the models\' own <pose> elements are used)')
 
     def _name(self, elem: ET.Element, ctx: _Ctx) -> str:
         name = (elem.get('name') or '').strip()
