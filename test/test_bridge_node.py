@@ -219,7 +219,7 @@ def values(status):
     return {kv.key: kv.value for kv in status.values}
 
 
-def start_bridge(tmp_path, **overrides):
+def start_bridge(tmp_path, ros_args=(), **overrides):
     params = {
         'backend': 'embedded',
         'world': str(write_world(tmp_path)),
@@ -231,8 +231,8 @@ def start_bridge(tmp_path, **overrides):
         'max_future_stamp': 0.5,
         **overrides,
     }
-    params_file = write_params_file(tmp_path / 'params.yaml', 'twin_bridge', params)
-    return spawn_node(NODE, params_file=params_file, log_dir=tmp_path)
+    params_file = write_params_file(tmp_path / 'params.yaml', '/**', params)
+    return spawn_node(NODE, params_file=params_file, ros_args=ros_args, log_dir=tmp_path)
 
 
 @pytest.fixture(scope='module')
@@ -386,10 +386,31 @@ def test_sigint_exits_cleanly_with_summary(scenario):
 
 # -- separate processes ----------------------------------------------------------------------
 
-def test_sigterm_exits_cleanly(tmp_path):
-    with RosTestContext('sigterm_observer') as ros, start_bridge(tmp_path) as proc:
-        assert ros.wait_for_publishers('/virtual/odom', DISCOVERY_TIMEOUT, process=proc), (
-            proc.output())
+def test_namespace_rate_cap_latest_wins_and_sigterm(tmp_path):
+    rate_cap = 5.0
+    with RosTestContext('namespace_observer') as ros, start_bridge(
+            tmp_path, ros_args=['-r', '__ns:=/robot1'], joint_states_rate=rate_cap) as proc:
+        pub = ros.node.create_publisher(JointState, '/robot1/joint_states', 10)
+        out = ros.collect('/robot1/virtual/joint_states', JointState)
+        assert ros.wait_for_subscribers(pub, DISCOVERY_TIMEOUT, process=proc), proc.output()
+        assert ros.wait_for_publishers('/robot1/virtual/joint_states', DISCOVERY_TIMEOUT,
+                                       process=proc), proc.output()
+        assert ros.node.count_publishers('/virtual/joint_states') == 0
+        duration, sent = 2.0, 0
+        start = time.monotonic()
+        while time.monotonic() - start < duration:       # ~50 Hz input
+            sent += 1
+            msg = JointState(name=['pan_joint'], position=[0.01 * sent])
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(time.time_ns(), 10**9)
+            pub.publish(msg)
+            ros.spin_for(0.02)
+        ros.spin_until(lambda: out.last is not None
+                       and out.last.position[0] == pytest.approx(0.01 * sent), 3.0, proc)
+        assert sent > 40
+        # capped: about rate_cap per second, never one output per input
+        assert 0.4 * rate_cap * duration <= len(out) <= 1.5 * rate_cap * duration + 2, len(out)
+        # latest wins: the last output is the last input
+        assert out.last.position[0] == pytest.approx(0.01 * sent)
         code = proc.stop(signal.SIGTERM, timeout=20.0)
     assert code == 0, proc.output()
     assert 'summary:' in proc.output() and 'Traceback' not in proc.output()

@@ -47,6 +47,8 @@ class KinematicBackend(SimulatorBackend):
         if joints is not None:
             if self._fail_on in joints.names:
                 raise BackendError(f'joint {self._fail_on} cannot move')
+            if self._fail_on == '*':
+                raise RuntimeError('simulator crashed')
             idx = [self._names.index(n) for n in joints.names]
             self._q[idx] = joints.positions
         if odometry is not None:
@@ -164,6 +166,13 @@ def test_backend_error_is_a_counted_rejection():
     assert 'tilt cannot move' in outcome.describe()
     status = session.statuses(1.0)[0]
     assert status.value('rejected.backend_error') == '1'
+
+
+def test_unexpected_backend_exception_is_contained():
+    session = TwinSession(KinematicBackend(fail_on='*'), now=0.0)
+    outcome = session.on_joint_state(js(), 1.0, WALL)
+    assert not outcome.accepted
+    assert 'backend_error: RuntimeError: simulator crashed' in outcome.describe()
 
 
 def test_rejected_stamp_does_not_advance_guard(session):

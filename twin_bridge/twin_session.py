@@ -165,6 +165,9 @@ class TwinSession:
                 mirror(verdict.sample)
             except TwinBridgeError as exc:
                 verdict = Verdict.reject(RejectReason.BACKEND_ERROR, str(exc))
+            except Exception as exc:  # input must never take the bridge down
+                verdict = Verdict.reject(RejectReason.BACKEND_ERROR,
+                                         f'{type(exc).__name__}: {exc}')
         if not verdict.ok:
             monitor.record_rejected(verdict.reason.value)
             return InputOutcome(stream, verdict)
