@@ -241,3 +241,15 @@ def test_launch_descriptions_build_where_launch_is_installed(path):
     description = module.generate_launch_description()
     assert isinstance(description, LaunchDescription)
     assert description.get_launch_arguments()
+
+
+def test_ci_workflow_builds_with_colcon_and_runs_the_readme_test_command():
+    workflow = yaml.safe_load((REPO / '.github' / 'workflows' / 'ros2-jazzy.yml').read_text())
+    jobs = workflow['jobs']
+    ros_steps = ' '.join(str(s.get('run', '')) for s in jobs['ros']['steps'])
+    assert jobs['ros']['container']['image'] == 'ros:jazzy'
+    for needed in ('ros-jazzy-ros-gz', 'rosdep install', 'colcon build', 'colcon test',
+                   'colcon test-result', 'headless:=true'):
+        assert needed in ros_steps, needed
+    python_steps = ' '.join(str(s.get('run', '')) for s in jobs['python']['steps'])
+    assert './run.sh test' in python_steps
