@@ -13,8 +13,8 @@ import threading
 import time
 from typing import Any
 
-__all__ = ['ManagedProcess', 'ProcessGroup', 'cpu_and_rss', 'format_param', 'ros_argv',
-           'wait_for_exit']
+__all__ = ['ManagedProcess', 'ProcessGroup', 'cpu_and_rss', 'format_param', 'group_members',
+           'ros_argv', 'wait_for_exit']
 
 
 def format_param(value: Any) -> str:
@@ -38,14 +38,20 @@ def ros_argv(module: str, params: Mapping[str, Any] | None = None,
     return argv + (['--ros-args', *extra] if extra else [])
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in process group ``pgid``, from ``/proc`` (Linux)."""
+    members = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f'/proc/{entry}/stat', encoding='ascii', errors='replace') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if fields[0] != 'Z' and int(fields[2]) == pgid:  # state, ppid, pgrp
+            members.append(int(entry))
+    return members
 
 
 class ManagedProcess:
@@ -104,7 +110,7 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 continue
         code = self.popen.poll()
-        if code is None or _group_alive(self.pid):
+        if code is None or group_members(self.pid):
             try:
                 os.killpg(self.pid, signal.SIGKILL)
             except ProcessLookupError:
