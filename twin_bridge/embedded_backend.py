@@ -16,10 +16,12 @@ from twin_bridge.robot_description import RobotDescription
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
 
-__all__ = ['ROBOT_PREFIX', 'EmbeddedBackend']
+__all__ = ['CULLED_GEOM_GROUP', 'ROBOT_PREFIX', 'EmbeddedBackend']
 
 #: Prefix of every robot element name inside the combined MuJoCo model.
 ROBOT_PREFIX = 'robot/'
+#: Geom group reserved for geoms a scan skips (out of the scan plane); never cast against.
+CULLED_GEOM_GROUP = 5
 
 
 class EmbeddedBackend(SimulatorBackend):
@@ -119,6 +121,15 @@ class EmbeddedBackend(SimulatorBackend):
         self._ray_dist = np.zeros(n)
         self._geomgroup = np.ones(mujoco.mjNGROUP, dtype=np.uint8)
         self._geomgroup[ROBOT_GEOM_GROUP] = 0
+        self._geomgroup[CULLED_GEOM_GROUP] = 0
+        # Scan-plane culling candidates: bounded (non-plane) geoms the lidar may hit, with
+        # their local bounding boxes (centre, half-size).
+        m = self.model
+        bounded = (m.geom_rbound > 0) & self._geomgroup[m.geom_group].astype(bool)
+        self._cull_ids = np.flatnonzero(bounded)
+        self._cull_group = m.geom_group[self._cull_ids].copy()
+        self._cull_centre = m.geom_aabb[self._cull_ids, :3].copy()
+        self._cull_half = m.geom_aabb[self._cull_ids, 3:].copy()
         self._noise_stddev = spec.noise_stddev if noise else 0.0
         self._noise_mean = spec.noise_mean if noise else 0.0
         self._rng = np.random.default_rng(seed)
@@ -199,9 +210,24 @@ class EmbeddedBackend(SimulatorBackend):
             self._ray_pnt[:] = self.data.site_xpos[self._site]
             rot = self.data.site_xmat[self._site].reshape(3, 3)
             np.matmul(self._local_dirs, rot.T, out=self._ray_vec)
-            mujoco.mj_multiRay(self.model, self.data, self._ray_pnt, self._ray_vec.reshape(-1),
-                               self._geomgroup, 1, -1, self._ray_geom, self._ray_dist, None,
-                               spec.samples, spec.range_max)
+            # A planar scan only meets geoms whose bounding box crosses the scan plane; the
+            # others go to the culled group for this one call (mj_multiRay's cost grows with
+            # rays x enabled geoms).
+            ids = self._cull_ids
+            normal = rot[:, 2]
+            local_normal = normal @ self.data.geom_xmat[ids].reshape(-1, 3, 3)  # in geom frames
+            offset = (self.data.geom_xpos[ids] - self._ray_pnt) @ normal
+            offset += np.einsum('ij,ij->i', local_normal, self._cull_centre)
+            extent = np.einsum('ij,ij->i', np.abs(local_normal), self._cull_half)
+            groups = self.model.geom_group
+            groups[ids] = np.where(np.abs(offset) > extent, CULLED_GEOM_GROUP, self._cull_group)
+            try:
+                mujoco.mj_multiRay(self.model, self.data, self._ray_pnt,
+                                   self._ray_vec.reshape(-1), self._geomgroup, 1, -1,
+                                   self._ray_geom, self._ray_dist, None, spec.samples,
+                                   spec.range_max)
+            finally:
+                groups[ids] = self._cull_group
             ranges = self._ray_dist.copy()
             hit = self._ray_geom >= 0
         if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
