@@ -185,15 +185,13 @@ class TwinBridgeNode(Node):
         self._diag_pub.publish(diagnostics_to_msg(statuses, self._now_ns(),
                                                   self.config.model_name))
 
-    def close(self) -> None:
-        """Log the per-stream summary and release the simulator."""
-        if self.backend is None:
-            return
-        if hasattr(self, 'session'):
-            lines = self.session.summary_lines(time.monotonic())
-            self.get_logger().info('summary:\n  ' + '\n  '.join(lines))
-        self.backend.close()
-        self.backend = None
+    def close(self) -> list[str]:
+        """Release the simulator; return the per-stream summary for the shutdown log."""
+        lines = self.session.summary_lines(time.monotonic()) if hasattr(self, 'session') else []
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+        return lines
 
 
 def _wants_help(argv: list[str]) -> bool:
@@ -229,8 +227,10 @@ def main(args: list[str] | None = None) -> int:
         # Otherwise a signal shut the context down while the node was being built.
     finally:
         if node is not None:
-            node.close()
-            node.destroy_node()
+            summary = node.close()
+            node.destroy_node()  # first: after a signal, /rosout can no longer be published
+            if summary:
+                rclpy.logging.get_logger(NODE_NAME).info('summary:\n  ' + '\n  '.join(summary))
         executor.shutdown()
         rclpy.try_shutdown()
     return code
