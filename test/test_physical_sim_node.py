@@ -9,8 +9,9 @@ import time
 from nav_msgs.msg import Odometry
 import numpy as np
 import pytest
+from rclpy.qos import qos_profile_sensor_data
 from ros_harness import RosTestContext, spawn_node
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import JointState, LaserScan
 
 JOINTS = ['left_wheel_joint', 'right_wheel_joint', 'pan_joint', 'tilt_joint']
 
@@ -93,3 +94,24 @@ def test_stamps_are_wall_clock():
         assert ros.spin_until(lambda: len(odom) > 0, 20.0, proc), proc.output()
         stamp = odom.last.header.stamp
         assert abs(time.time() - (stamp.sec + stamp.nanosec * 1e-9)) < 1.0
+
+
+def test_publish_scan_adds_a_720_ray_scan_from_its_own_world():
+    with RosTestContext('physical_sim_scan') as ros, spawn_node(
+            'twin_bridge.ros.physical_sim_node',
+            params={'publish_scan': True, 'world': 'warehouse', 'joint_states_rate': 50.0,
+                    'odom_rate': 50.0}) as proc:
+        scans = ros.collect('scan', LaserScan, qos_profile_sensor_data)
+        assert ros.spin_until(lambda: len(scans) > 0, 60.0, proc), proc.output()
+        scans.clear()
+        ros.spin_for(2.0)
+        assert _rate(scans.receive_times) == pytest.approx(20.0, rel=0.15)
+        msg = scans.last
+        assert msg.header.frame_id == 'lidar_link'
+        assert len(msg.ranges) == 720
+        assert msg.angle_min == pytest.approx(-math.pi)
+        ranges = np.asarray(msg.ranges)
+        hits = ranges[np.isfinite(ranges)]
+        assert len(hits) > 100  # the warehouse has walls around the robot
+        assert np.all((hits >= msg.range_min) & (hits <= msg.range_max))
+        assert proc.stop(signal.SIGINT) == 0, proc.output()

@@ -25,6 +25,7 @@ from twin_bridge.motion_profiles import (
 )
 from twin_bridge.pacing import PeriodicSchedule
 from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.ros.conversions import scan_to_msg
 
 MAX_RATE_HZ = 2000.0
 
@@ -122,7 +123,6 @@ class PhysicalSimNode(Node):
         self._scan_backend = backend
         self._scan_pub = self.create_publisher(LaserScan, p['scan_topic'],
                                                qos_profile_sensor_data)
-        self._scan_msg = LaserScan()
         self._schedule.add('scan', backend.lidar.update_rate)
         self._emitters['scan'] = self._publish_scan
 
@@ -166,15 +166,7 @@ class PhysicalSimNode(Node):
         scan = self._scan_backend.scan()
         if scan is None:
             return
-        msg = self._scan_msg
-        msg.header.frame_id = scan.frame_id
-        msg.angle_min, msg.angle_max = float(scan.angle_min), float(scan.angle_max)
-        msg.angle_increment = float(scan.angle_increment)
-        msg.time_increment, msg.scan_time = float(scan.time_increment), float(scan.scan_time)
-        msg.range_min, msg.range_max = float(scan.range_min), float(scan.range_max)
-        msg.ranges = scan.ranges.astype('float32', copy=False)
-        msg.intensities = scan.intensities.astype('float32', copy=False)
-        msg.header.stamp = _stamp(time.time_ns())
+        msg = scan_to_msg(scan, time.time_ns())
         self._scan_pub.publish(msg)
 
     def published(self, name: str) -> int:
