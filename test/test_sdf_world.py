@@ -91,7 +91,7 @@ def test_sdf_16_classic_world_with_frame_attribute_and_ignored_elements(caplog):
     with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
         world = parse_world(DATA / 'sdf16_classic.sdf')  # model://sun, ground_plane: shipped
     assert world.version == '1.6'
-    assert world.gravity == (0.0, 0.0, -9.7)  # 1.6 keeps <gravity> in <physics>
+    assert world.gravity == (0.0, 0.0, -9.7)  # old files keep <gravity> in <physics>
     assert world.max_step_size == pytest.approx(0.002)
     assert 'ground_plane' in world.models and 'sun' not in world.models  # a light: no model
     leg = world.link('table::leg')
@@ -300,3 +300,33 @@ def test_model_file_loaded_as_world(tmp_path):
     world = parse_world(path)
     assert world.name == 'lonely'
     assert world.link('lonely::link').collisions[0].geometry.size == (1.0,)
+
+
+def test_default_physics_profile_is_chosen(tmp_path):
+    world = parse_world(_world_file(tmp_path, '''
+        <physics name="slow" type="ode"><max_step_size>0.01</max_step_size></physics>
+        <physics name="fast" type="ode" default="true"><max_step_size>0.0005</max_step_size>
+        </physics>'''))
+    assert world.max_step_size == pytest.approx(0.0005)
+    assert world.gravity == (0.0, 0.0, -9.8)
+
+
+def _model_dir(root: Path, name: str, radius: float) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / 'model.sdf').write_text(
+        '<sdf version="1.9">' + _static_model(name, f'<sphere><radius>{radius}</radius></sphere>')
+        + '</sdf>')
+
+
+def test_include_search_order_extra_then_package_then_environment(tmp_path, monkeypatch):
+    env_dir, extra_dir = tmp_path / 'env_models', tmp_path / 'extra_models'
+    _model_dir(env_dir, 'only_in_env', 0.3)
+    _model_dir(env_dir, 'ground_plane', 0.4)   # the package's own ground_plane wins over this
+    _model_dir(extra_dir, 'barrel', 0.5)       # an explicit search path wins over the package
+    monkeypatch.setenv('GZ_SIM_RESOURCE_PATH', str(env_dir))
+    path = _world_file(tmp_path, ''.join(f'<include><uri>model://{n}</uri></include>'
+                                         for n in ('only_in_env', 'ground_plane', 'barrel')))
+    world = parse_world(path, search_path=[extra_dir])
+    assert world.link('only_in_env::link').collisions[0].geometry.size == (0.3,)
+    assert world.link('ground_plane::link').collisions[0].geometry.kind == 'plane'
+    assert world.link('barrel::link').collisions[0].geometry.size == (0.5,)

@@ -340,7 +340,7 @@ class _WorldParser:
         self.ignored: list[str] = []
 
     def ignore(self, ctx: _Ctx, what: str) -> None:
-        self.ignored.append(f'{ctx.where()}: {what}')
+        self.ignored.append(f'{ctx.source()}: {what}')
 
     # ---- top level
 
@@ -375,8 +375,8 @@ class _WorldParser:
 
     def _physics(self, world_elem: ET.Element, ctx: _Ctx) -> tuple[tuple[float, ...], float | None]:
         physics = world_elem.findall('physics')
-        chosen = next((p for p in physics if _bool(p.find('default'), ctx, False)
-                       or p.get('default', '').lower() == 'true'), physics[0] if physics else None)
+        chosen = next((p for p in physics if p.get('default', '').strip().lower() in ('1', 'true')),
+                      physics[0] if physics else None)
         step = None
         gravity_elem = world_elem.find('gravity')
         if chosen is not None:
@@ -384,7 +384,7 @@ class _WorldParser:
             if chosen.find('max_step_size') is not None:
                 step = _float(chosen, 'max_step_size', pctx, positive=True)
             if gravity_elem is None:
-                gravity_elem = chosen.find('gravity')  # SDF 1.4 placed it here
+                gravity_elem = chosen.find('gravity')  # where SDF 1.4 and older kept it
         gravity = (tuple(_floats(gravity_elem, ctx, 3)) if gravity_elem is not None
                    else DEFAULT_GRAVITY)
         return gravity, step
