@@ -294,6 +294,8 @@ def _collect(node: Any, options: argparse.Namespace) -> tuple[list, dict, dict]:
     counts = bridge_counts(diagnostics)
     figures = []
     for name, (out_label, in_label) in STREAMS.items():
+        if in_label is None and f'physical/{name}' in node.streams:
+            in_label = f'physical/{name}'  # the stand-in robot's own scan (--physical-scan)
         rejected = counts.get(name, {}).get('rejected') if in_label else None
         figures.append(stream_figures(name, node.stats(out_label),
                                       node.stats(in_label) if in_label else None, rejected))

@@ -49,6 +49,7 @@ class StreamFigures:
     rejections: int | None = None
     input_latency: LatencySummary | None = None
     latencies_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    input_latencies_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def rate_hz(self) -> float:
@@ -84,6 +85,7 @@ def stream_figures(name: str, output: LatencyStats, input_: LatencyStats | None 
         rejections=rejections,
         input_latency=input_.summary() if input_ is not None else None,
         latencies_s=latencies,
+        input_latencies_s=input_.window()[0] if input_ is not None else np.zeros(0),
     )
 
 
@@ -252,6 +254,10 @@ def plot_report(path: Path, streams: Sequence[StreamFigures],
             bins = np.linspace(min(0.0, float(data.min())), hi, 60)
             hx.hist(np.clip(data, None, hi), bins=bins, color='tab:red', alpha=0.8,
                     label=f'twin end-to-end (n={len(data)})')
+            if len(s.input_latencies_s):
+                hx.hist(np.clip(s.input_latencies_s * 1e3, None, hi), bins=bins,
+                        histtype='step', color='tab:blue', lw=1.5,
+                        label='physical input (transport only)')
             for q, ls in ((s.latency.p50, '-'), (s.latency.p99, ':')):
                 hx.axvline(q * 1e3, color='black', ls=ls, lw=1)
             hx.legend(fontsize='small')
