@@ -115,21 +115,40 @@ def test_pan_tilt_motion_does_not_change_fixed_lidar_scan(backend, robot):
     assert np.max(np.abs(before - expected_scan(robot, 0.5, 0.2, 0.3))) < 1e-3
 
 
-def test_batched_scan_equals_per_ray_reference(backend, robot):
-    backend.mirror(odom(-0.7, -0.4, 2.2), joints(pan_joint=0.5))
+@pytest.mark.parametrize('x, y, rpy', [
+    (-0.7, -0.4, (0.0, 0.0, 2.2)),  # level
+    (-2.2, -0.5, (0.0, -0.3, 0.0)),  # nose up: beams ahead climb onto the high board
+    (0.2, -1.9, (0.1, 0.3, -0.4)),  # nose down, rolled: low step, floor and walls
+])
+def test_batched_scan_equals_per_ray_reference(backend, robot, x, y, rpy):
+    """The fast path (scan-plane culling + one mj_multiRay) against one mj_ray per beam."""
+    backend.mirror(OdometrySample(position=np.array([x, y, 0.0]),
+                                  orientation=quat_from_rpy(*rpy)), joints(pan_joint=0.5))
     scan = backend.scan()
     position, orientation = backend.lidar_pose()
     rot = Pose(position, orientation).matrix()[:3, :3]
     groups = np.array([1, 1, 0, 1, 1, 1], dtype=np.uint8)
     geomid = np.zeros(1, dtype=np.int32)
-    reference = []
+    reference, names = [], set()
     for angle in robot.lidar.beam_angles():
         direction = rot @ np.array([np.cos(angle), np.sin(angle), 0.0])
         dist = mujoco.mj_ray(backend.model, backend.data, position, direction, groups, 1, -1,
                              geomid)
         reference.append(np.inf if geomid[0] < 0 or dist > 12.0 else dist)
+        names.add(backend.model.geom(geomid[0]).name if geomid[0] >= 0 else '')
     np.testing.assert_allclose(scan.ranges, np.array(reference, dtype=np.float32), rtol=0,
                                atol=1e-6)
+    if rpy[1] < 0:
+        assert 'high_board::link::collision' in names
+    if rpy[1] > 0:
+        assert {'low_step::link::collision', 'ground::link::collision'} <= names
+
+
+def test_scan_leaves_geom_groups_unchanged(backend):
+    before = backend.model.geom_group.copy()
+    backend.mirror(odom(0.0, 0.0, 0.0))
+    backend.scan()
+    np.testing.assert_array_equal(backend.model.geom_group, before)
 
 
 def test_robot_geometry_is_excluded(backend):
