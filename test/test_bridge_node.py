@@ -386,6 +386,17 @@ def test_latency_ceiling(scenario):
     assert float(values(st)['latency_ms.p99']) < 50.0
 
 
+def test_diagnostics_has_one_status_per_stream(scenario):
+    last = scenario.diags.last
+    assert [s.name for s in last.status] == [
+        'twin_bridge: joint_states', 'twin_bridge: odom', 'twin_bridge: virtual/joint_states',
+        'twin_bridge: virtual/odom', 'twin_bridge: virtual/scan']
+    assert {s.hardware_id for s in last.status} == {'test_bot'}
+    scan = values(last.status[-1])
+    assert int(scan['published']) > 10
+    assert abs(float(scan['rate_hz']) - SCAN_RATE) < 0.4 * SCAN_RATE
+
+
 def test_sigint_exits_cleanly_with_summary(scenario):
     code = scenario.proc.stop(signal.SIGINT, timeout=20.0)
     out = scenario.proc.output()
