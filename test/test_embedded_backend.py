@@ -348,3 +348,23 @@ def test_shipped_worlds_load_with_the_robot(robot, world):
 def test_unknown_world_is_a_clear_error(robot):
     with pytest.raises(ResourceNotFoundError, match='no_such_world'):
         EmbeddedBackend('no_such_world', robot)
+
+
+@pytest.mark.parametrize('odometry, sample, message', [
+    (None, JointStateSample(names=('pan_joint', 'tilt_joint'), positions=np.array([0.1])),
+     'expected 2 values'),
+    (None, JointStateSample(names=('pan_joint',), positions=np.array([np.nan])), 'not finite'),
+    (None, JointStateSample(names=('pan_joint',), positions=np.array([0.1]),
+                            velocities=np.array([np.inf])), 'joint velocities'),
+    (OdometrySample(position=np.array([np.nan, 0, 0]), orientation=np.array([0, 0, 0, 1.0])),
+     None, 'odometry position'),
+    (OdometrySample(position=np.zeros(3), orientation=np.zeros(4)), None, 'zero quaternion'),
+    (OdometrySample(position=np.zeros(2), orientation=np.array([0, 0, 0, 1.0])), None,
+     'expected 3 values'),
+])
+def test_bad_mirror_input_is_refused_and_changes_nothing(backend, odometry, sample, message):
+    backend.mirror(odom(0.5, 0.5, 0.5), joints(pan_joint=0.2))
+    before = backend.data.qpos.copy()
+    with pytest.raises(BackendError, match=message):
+        backend.mirror(odometry, sample)
+    np.testing.assert_array_equal(backend.data.qpos, before)

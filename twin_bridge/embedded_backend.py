@@ -156,11 +156,24 @@ class EmbeddedBackend(SimulatorBackend):
                joints: JointStateSample | None = None) -> None:
         """Set the base pose (and twist) and any subset of joint positions (and velocities).
 
-        :raise BackendError: a joint name the robot does not have as a movable joint
+        Nothing changes when an input is refused.
+
+        :raise BackendError: a joint name the robot does not have as a movable joint, array
+            lengths that do not match, a non-finite value or a zero quaternion
         """
         qpos_idx = dof_idx = None
+        if odometry is not None:
+            _check('odometry position', odometry.position, 3)
+            _check('odometry orientation', odometry.orientation, 4)
+            _check('odometry linear velocity', odometry.linear_velocity, 3)
+            _check('odometry angular velocity', odometry.angular_velocity, 3)
+            if not np.any(odometry.orientation):
+                raise BackendError('odometry orientation is a zero quaternion')
         if joints is not None:
             qpos_idx, dof_idx = self._joint_indices(joints.names)
+            _check('joint positions', joints.positions, len(joints.names))
+            if joints.velocities is not None:
+                _check('joint velocities', joints.velocities, len(joints.names))
         with self._lock:
             qpos, qvel = self.data.qpos, self.data.qvel
             if odometry is not None:
@@ -312,3 +325,12 @@ class EmbeddedBackend(SimulatorBackend):
             quat = np.zeros(4)
             mujoco.mju_mat2Quat(quat, self.data.site_xmat[self._site])
         return pos, quat_wxyz_to_xyzw(quat)
+
+
+def _check(what: str, values: np.ndarray, size: int) -> None:
+    """Refuse arrays of the wrong size or with NaN/inf before they reach the simulator."""
+    values = np.asarray(values)
+    if values.shape != (size,):
+        raise BackendError(f'{what}: expected {size} values, got shape {values.shape}')
+    if not np.all(np.isfinite(values)):
+        raise BackendError(f'{what}: not finite: {values}')
