@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 import threading
 
@@ -164,11 +165,10 @@ class EmbeddedBackend(SimulatorBackend):
         qpos_idx = dof_idx = None
         if odometry is not None:
             _check('odometry position', odometry.position, 3)
-            _check('odometry orientation', odometry.orientation, 4)
+            if _check('odometry orientation', odometry.orientation, 4) == 0.0:
+                raise BackendError('odometry orientation is a zero quaternion')
             _check('odometry linear velocity', odometry.linear_velocity, 3)
             _check('odometry angular velocity', odometry.angular_velocity, 3)
-            if not np.any(odometry.orientation):
-                raise BackendError('odometry orientation is a zero quaternion')
         if joints is not None:
             qpos_idx, dof_idx = self._joint_indices(joints.names)
             _check('joint positions', joints.positions, len(joints.names))
@@ -180,11 +180,13 @@ class EmbeddedBackend(SimulatorBackend):
                 a = self._free_qpos
                 qpos[a:a + 3] = odometry.position
                 q = odometry.orientation
-                qpos[a + 3:a + 7] = (q[3], q[0], q[1], q[2])
+                quat = qpos[a + 3:a + 7]
+                quat[:] = (q[3], q[0], q[1], q[2])
+                mujoco.mju_normalize4(quat)
                 # Free joint velocity: linear in the world frame, angular in the body frame;
                 # odometry twist is in the child (base) frame.
                 d = self._free_dof
-                qvel[d:d + 3] = quat_to_matrix(q) @ odometry.linear_velocity
+                mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
                 qvel[d + 3:d + 6] = odometry.angular_velocity
                 self._pose_known = True
             if joints is not None:
@@ -327,10 +329,13 @@ class EmbeddedBackend(SimulatorBackend):
         return pos, quat_wxyz_to_xyzw(quat)
 
 
-def _check(what: str, values: np.ndarray, size: int) -> None:
-    """Refuse arrays of the wrong size or with NaN/inf before they reach the simulator."""
+def _check(what: str, values: np.ndarray, size: int) -> float:
+    """Refuse arrays of the wrong size or with NaN/inf (or absurd magnitudes, > 1e150) before
+    they reach the simulator; return the squared norm."""
     values = np.asarray(values)
     if values.shape != (size,):
         raise BackendError(f'{what}: expected {size} values, got shape {values.shape}')
-    if not np.all(np.isfinite(values)):
+    squared = float(values @ values)  # one cheap C call: NaN/inf anywhere makes it non-finite
+    if not math.isfinite(squared):
         raise BackendError(f'{what}: not finite: {values}')
+    return squared
