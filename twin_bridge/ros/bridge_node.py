@@ -125,20 +125,23 @@ class TwinBridgeNode(Node):
             values[name] = self.declare_parameter(name, default, descriptor).value
         return values
 
-    def _now_ns(self) -> int:
-        return self.get_clock().now().nanoseconds
+    @staticmethod
+    def _wall_ns() -> int:
+        # Physical samples are stamped with wall-clock time (even when this node runs with
+        # use_sim_time for Gazebo), so stamps are checked against - and default to - the wall.
+        return time.time_ns()
 
     # -- inputs ------------------------------------------------------------------------------
     def _on_joint_state(self, msg: JointState) -> None:
         outcome = self.session.on_joint_state(joint_state_from_msg(msg), time.monotonic(),
-                                              self._now_ns())
+                                              self._wall_ns())
         self._report(outcome)
         if outcome.accepted and not self.config.joint_states_rate:
             self._publish_joint_states()
 
     def _on_odometry(self, msg: Odometry) -> None:
         outcome = self.session.on_odometry(odometry_from_msg(msg), time.monotonic(),
-                                           self._now_ns())
+                                           self._wall_ns())
         self._report(outcome)
         if outcome.accepted and not self.config.odom_rate:
             self._publish_odometry()
@@ -169,7 +172,7 @@ class TwinBridgeNode(Node):
             self.session.published(OUTPUT_ODOM, time.monotonic())
 
     def _publish_scan(self) -> None:
-        result = self.session.scan_output(self._now_ns())
+        result = self.session.scan_output(self._wall_ns())
         if result is not None:
             scan, stamp_ns = result
             self._scan_pub.publish(scan_to_msg(scan, stamp_ns, self.config.lidar_frame or None))
@@ -182,7 +185,7 @@ class TwinBridgeNode(Node):
 
     def _publish_diagnostics(self) -> None:
         statuses = self.session.statuses(time.monotonic())
-        self._diag_pub.publish(diagnostics_to_msg(statuses, self._now_ns(),
+        self._diag_pub.publish(diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
                                                   self.config.model_name))
 
     def close(self) -> list[str]:
