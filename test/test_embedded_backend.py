@@ -368,3 +368,16 @@ def test_bad_mirror_input_is_refused_and_changes_nothing(backend, odometry, samp
     with pytest.raises(BackendError, match=message):
         backend.mirror(odometry, sample)
     np.testing.assert_array_equal(backend.data.qpos, before)
+
+
+@pytest.mark.parametrize('geometry, message', [
+    ('<box size="0 0 0"/>', 'MuJoCo cannot compile the robot'),
+    ('<sphere radius="abc"/>', 'MuJoCo cannot read the URDF'),
+])
+def test_robot_mujoco_rejects_is_a_robot_error(geometry, message):
+    from twin_bridge.errors import RobotDescriptionError
+    from twin_bridge.robot_description import parse_urdf
+    urdf = (f'<robot name="r"><link name="b"><collision><geometry>{geometry}</geometry>'
+            '</collision></link></robot>')
+    with pytest.raises(RobotDescriptionError, match=f'bad.urdf: {message}'):
+        EmbeddedBackend(ROOM, parse_urdf(urdf, source='bad.urdf'), search_path=SEARCH)

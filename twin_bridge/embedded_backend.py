@@ -10,9 +10,11 @@ import mujoco
 import numpy as np
 
 from twin_bridge.backend import SimulatorBackend
-from twin_bridge.errors import BackendError
+from twin_bridge.errors import BackendError, RobotDescriptionError
 from twin_bridge.lidar import LidarSpec, ScanData
 from twin_bridge.mujoco_robot import FREE_JOINT_NAME, LIDAR_SITE_NAME, ROBOT_GEOM_GROUP, robot_spec
+from twin_bridge.mujoco_world import load_world_spec
+from twin_bridge.resources import find_world
 from twin_bridge.robot_description import RobotDescription
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
@@ -44,8 +46,10 @@ class EmbeddedBackend(SimulatorBackend):
     :param search_path: extra directories for ``model://`` look-ups
     :param lidar_noise: add the Gaussian noise the lidar tag describes (default on)
     :param timestep: dynamics step (s); ``None`` keeps the world's
+    :raise ResourceNotFoundError: the world (or a file it needs) does not exist
     :raise WorldLoadError: the world cannot be loaded
     :raise RobotDescriptionError: the robot cannot be simulated
+    :raise BackendError: world and robot do not compile together
     """
 
     def __init__(self, world: str | Path | mujoco.MjSpec, robot: RobotDescription, *,
@@ -55,8 +59,6 @@ class EmbeddedBackend(SimulatorBackend):
         if isinstance(world, mujoco.MjSpec):
             spec = world
         else:
-            from twin_bridge.mujoco_world import load_world_spec
-            from twin_bridge.resources import find_world
             spec, self.world_description = load_world_spec(find_world(str(world)),
                                                            search_path=search_path)
         self._robot = robot
@@ -72,7 +74,13 @@ class EmbeddedBackend(SimulatorBackend):
         try:
             self.model = spec.compile()
         except Exception as exc:  # MuJoCo reports compile errors as ValueError
-            raise BackendError(f'cannot compile world + robot "{robot.source}": {exc}') from exc
+            try:  # the robot's fault or the world's?
+                robot_spec(robot).compile()
+            except Exception as robot_exc:
+                raise RobotDescriptionError(
+                    f'{robot.source}: MuJoCo cannot compile the robot: {robot_exc}') from exc
+            raise BackendError(f'cannot compile the world with robot "{robot.name}": {exc}'
+                               ) from exc
         self.data = mujoco.MjData(self.model)
         self._lock = threading.Lock()
         self._resolve_ids()
