@@ -8,8 +8,8 @@ import pytest
 
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.embedded_backend import EmbeddedBackend
-from twin_bridge.errors import BackendError, ResourceNotFoundError
-from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.errors import BackendError, ResourceNotFoundError, RobotDescriptionError
+from twin_bridge.robot_description import default_robot_path, load_robot_description, parse_urdf
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import Pose, quat_from_rpy, quat_multiply, yaw_from_quat
 
@@ -375,8 +375,6 @@ def test_bad_mirror_input_is_refused_and_changes_nothing(backend, odometry, samp
     ('<sphere radius="abc"/>', 'MuJoCo cannot read the URDF'),
 ])
 def test_robot_mujoco_rejects_is_a_robot_error(geometry, message):
-    from twin_bridge.errors import RobotDescriptionError
-    from twin_bridge.robot_description import parse_urdf
     urdf = (f'<robot name="r"><link name="b"><collision><geometry>{geometry}</geometry>'
             '</collision></link></robot>')
     with pytest.raises(RobotDescriptionError, match=f'bad.urdf: {message}'):
