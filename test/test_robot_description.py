@@ -197,6 +197,10 @@ def test_wheels_need_exactly_two_continuous_joints():
     ('<robot name="x"/>', 'no <link>'),
     ('<robot name="x"><link name="a"/><link name="a"/></robot>', 'duplicate link'),
     ('<robot name="x"><link name="a"/><link name="b"/></robot>', 'exactly one root'),
+    ('<robot name="x"><link name="a"/><link name="b"/><link name="c"/>'
+     '<joint name="j" type="fixed"><parent link="a"/><child link="b"/></joint>'
+     '<joint name="j" type="fixed"><parent link="a"/><child link="c"/></joint></robot>',
+     'duplicate joint'),
     ('<robot name="x"><link name="a"/><joint name="j" type="fixed"><parent link="a"/>'
      '<child link="zz"/></joint></robot>', 'link "zz" does not exist'),
     ('<robot name="x"><link name="a"/><link name="b"/><joint name="j" type="hinge">'

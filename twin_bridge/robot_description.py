@@ -172,6 +172,10 @@ def parse_urdf(urdf_xml: str, *, source: str = '<string>',
         dupes = sorted({n for n in links if links.count(n) > 1})
         raise RobotDescriptionError(f'{source}: duplicate link names {dupes}')
     joints = tuple(_parse_joint(j, source, set(links)) for j in root.findall('joint'))
+    joint_names = [j.name for j in joints]
+    if len(set(joint_names)) != len(joint_names):
+        dupes = sorted({n for n in joint_names if joint_names.count(n) > 1})
+        raise RobotDescriptionError(f'{source}: duplicate joint names {dupes}')
     root_link = _root_link(links, joints, source)
     movable = tuple(j.name for j in joints if j.movable)
     desc_wo_lidar = RobotDescription(
