@@ -14,7 +14,7 @@ from twin_bridge.mujoco_robot import (
     ROBOT_GEOM_GROUP,
     robot_spec,
 )
-from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.robot_description import default_robot_path, load_robot_description, parse_urdf
 from twin_bridge.transforms import quat_wxyz_to_xyzw
 
 ROBOTS = Path(__file__).resolve().parent / 'data' / 'robots'
@@ -166,3 +166,11 @@ def test_relative_and_file_uri_meshes(tmp_path):
     # Wheel: 66 mm diameter in millimetres, scaled by 0.001 and by 0.002.
     assert mesh_extents(model, 'tire_')[-1] == pytest.approx(0.066, abs=2e-3)
     assert mesh_extents(model, 'left_tire')[-1] == pytest.approx(0.132, abs=2e-3)
+
+
+def test_fixed_base_robot_is_refused_clearly():
+    urdf = ('<robot name="arm"><link name="world"/><link name="base"/>'
+            '<joint name="fix" type="fixed"><parent link="world"/><child link="base"/></joint>'
+            '</robot>')
+    with pytest.raises(RobotDescriptionError, match='arm.urdf: root link "world"'):
+        robot_spec(parse_urdf(urdf, source='arm.urdf'))

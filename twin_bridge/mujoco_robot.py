@@ -52,6 +52,10 @@ def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
 
     :raise RobotDescriptionError: naming the robot's source and the element at fault
     """
+    if robot.root_link == 'world':
+        raise RobotDescriptionError(
+            f'{robot.source}: root link "world" pins the robot to the world; a twin needs a '
+            'mobile base (remove the "world" link and its joint)')
     root = ET.fromstring(robot.urdf_xml)
     for tag in _STRIPPED:
         for elem in root.findall(tag):
