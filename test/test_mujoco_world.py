@@ -99,8 +99,12 @@ def test_mesh_world_after_dynamics_step_keeps_free_body_mesh():
 
 def test_sdf16_and_sdf111_fixture_worlds_compile():
     model, data, _ = _compiled('sdf16_classic.sdf')
-    # Jointed classic model: each link is its own free body (the joint is listed as ignored).
-    assert model.njnt == 2 and all(t == mujoco.mjtJoint.mjJNT_FREE for t in model.jnt_type)
+    # Jointed classic model: the chassis is free, the wheel hangs on a hinge from it.
+    assert list(model.jnt_type) == [mujoco.mjtJoint.mjJNT_FREE, mujoco.mjtJoint.mjJNT_HINGE]
+    wheel = model.body('cart::wheel')
+    assert model.body_parentid[wheel.id] == model.body('cart::chassis').id
+    np.testing.assert_allclose(wheel.pos, [0.3, 0, -0.1], atol=1e-12)
+    np.testing.assert_allclose(data.xaxis[model.joint('cart::axle').id], [0, -1, 0], atol=1e-5)
     assert model.opt.timestep == pytest.approx(0.002)
     model, data, world = _compiled('sdf111_frames.sdf')
     gid = model.geom('rack::sub::base::box').id
@@ -230,3 +234,31 @@ def test_unreadable_mesh_error_names_collision_and_file(tmp_path):
 def test_saved_state_is_listed_as_ignored(tmp_path):
     _, _, world = _tmp_world(tmp_path, '<state world_name="w"><model name="x"/></state>')
     assert len(world.ignored) == 1 and '<state' in world.ignored[0]
+
+
+def test_hinged_door_swings_about_its_hinge_within_limits(tmp_path):
+    model, data, world = _tmp_world(tmp_path, '''
+        <model name="door">
+          <pose>2 0 0 0 0 0</pose>
+          <link name="leaf">
+            <pose>0 0.5 1 0 0 0</pose>
+            <inertial><mass>10</mass><inertia><ixx>1</ixx><iyy>1</iyy><izz>1</izz></inertia>
+            </inertial>
+            <collision name="c"><geometry><box><size>0.04 1 2</size></box></geometry></collision>
+          </link>
+          <joint name="hinge" type="revolute">
+            <pose relative_to="leaf">0 -0.5 0 0 0 0</pose>
+            <parent>world</parent><child>leaf</child>
+            <axis><xyz>0 0 1</xyz><limit><lower>0</lower><upper>1.5</upper></limit></axis>
+          </joint>
+        </model>''')
+    assert model.njnt == 1 and model.jnt_type[0] == mujoco.mjtJoint.mjJNT_HINGE
+    assert model.jnt_limited[0] and list(model.jnt_range[0]) == [0, 1.5]
+    np.testing.assert_allclose(data.xanchor[0], [2, 0, 1], atol=1e-12)
+    np.testing.assert_allclose(data.xaxis[0], [0, 0, 1], atol=1e-12)
+    # Swinging it 90 deg moves the leaf centre around the hinge line.
+    data.qpos[0] = np.pi / 2
+    mujoco.mj_kinematics(model, data)
+    np.testing.assert_allclose(data.xpos[model.body('door::leaf').id], [1.5, 0, 1], atol=1e-9)
+    dist, geom = _ray(model, data, [0, 0, 1], [1, 0, 0])
+    assert geom == 'door::leaf::c' and abs(dist - 1.0) < 1e-3  # leaf now spans x in [1, 2]

@@ -100,13 +100,17 @@ def test_sdf_16_classic_world_with_frame_attribute_and_ignored_elements(caplog):
     np.testing.assert_allclose(wheel.pose.position, [-1.7, 0, 0.1], atol=1e-12)
     assert not wheel.static
     assert world.link('terrain::link').collisions == ()
-    assert len(world.ignored) == 2
-    assert any('<joint name="axle">' in item for item in world.ignored)
-    assert any('<heightmap>' in item and '<model name="terrain">' in item
-               for item in world.ignored)
+    assert len(world.ignored) == 1
+    assert '<heightmap>' in world.ignored[0] and '<model name="terrain">' in world.ignored[0]
     records = [r for r in caplog.records if r.name == 'twin_bridge.sdf_world']
     assert len(records) == 1  # one warning listing everything
-    assert 'heightmap' in records[0].getMessage() and 'axle' in records[0].getMessage()
+    assert 'heightmap' in records[0].getMessage()
+    # 1.6 joint axis: expressed in the joint frame, which is the child link's (rolled 90 deg).
+    (axle,) = world.joints
+    assert (axle.name, axle.type, axle.parent, axle.child) == (
+        'cart::axle', 'revolute', 'cart::chassis', 'cart::wheel')
+    np.testing.assert_allclose(axle.axis, [0, -1, 0], atol=1e-5)
+    np.testing.assert_allclose(axle.pose.position, wheel.pose.position)
 
 
 def test_shipped_world_by_name():
@@ -159,7 +163,9 @@ def test_pose_degrees_and_joint_frame(tmp_path):
     assert _yaw(world.link('m::a')) == pytest.approx(-np.pi / 2)
     # The joint frame defaults to its child link (b at the model origin) + 1 m up.
     np.testing.assert_allclose(world.link('m::c').pose.position, [0, 0, 1], atol=1e-12)
-    assert any('<joint name="j">' in item for item in world.ignored)
+    assert [(j.name, j.type, j.parent, j.child) for j in world.joints] == [
+        ('m::j', 'fixed', 'm::a', 'm::b')]
+    assert world.ignored == ()
 
 
 # ---- bad input -----------------------------------------------------------------------------
@@ -330,3 +336,63 @@ def test_include_search_order_extra_then_package_then_environment(tmp_path, monk
     assert world.link('only_in_env::link').collisions[0].geometry.size == (0.3,)
     assert world.link('ground_plane::link').collisions[0].geometry.kind == 'plane'
     assert world.link('barrel::link').collisions[0].geometry.size == (0.5,)
+
+
+def _jointed(tmp_path, joints: str):
+    return parse_world(_world_file(tmp_path, f'''
+        <model name="m">
+          <pose>0 0 1 0 0 1.5707963267948966</pose>
+          <link name="a"/>
+          <link name="b"><pose>1 0 0 0 0 0</pose></link>
+          <link name="c"><pose>2 0 0 0 0 0</pose></link>
+          {joints}
+        </model>'''))
+
+
+def test_joint_axes_limits_and_frames(tmp_path):
+    world = _jointed(tmp_path, '''
+        <joint name="hinge" type="revolute"><parent>a</parent><child>b</child>
+          <axis><xyz>1 0 0</xyz><limit><lower>-0.5</lower><upper>1.0</upper></limit>
+            <dynamics><damping>0.3</damping></dynamics></axis></joint>
+        <joint name="slider" type="prismatic"><parent>b</parent><child>c</child>
+          <axis><xyz expressed_in="__model__">0 1 0</xyz></axis></joint>
+        <joint name="to_world" type="continuous"><parent>world</parent><child>a</child>
+          <axis><xyz>0 0 1</xyz><limit><lower>-1</lower><upper>1</upper></limit></axis></joint>''')
+    joints = {j.name: j for j in world.joints}
+    hinge, slider, spin = joints['m::hinge'], joints['m::slider'], joints['m::to_world']
+    np.testing.assert_allclose(hinge.axis, [0, 1, 0], atol=1e-12)   # model yawed 90 deg
+    assert (hinge.lower, hinge.upper, hinge.damping) == (-0.5, 1.0, 0.3)
+    np.testing.assert_allclose(slider.axis, [-1, 0, 0], atol=1e-12)
+    assert slider.lower is None and slider.upper is None
+    assert spin.parent == 'world' and spin.lower is None  # continuous: never limited
+    np.testing.assert_allclose(hinge.pose.position, [0, 1, 1], atol=1e-12)  # at child link b
+
+
+def test_unsupported_joint_and_kinematic_loop_are_listed(tmp_path):
+    world = _jointed(tmp_path, '''
+        <joint name="u" type="universal"><parent>a</parent><child>b</child></joint>
+        <joint name="j1" type="fixed"><parent>a</parent><child>c</child></joint>
+        <joint name="j2" type="fixed"><parent>b</parent><child>c</child></joint>
+        <joint name="j3" type="fixed"><parent>c</parent><child>a</child></joint>''')
+    assert [j.name for j in world.joints] == ['m::j1']
+    assert len(world.ignored) == 3
+    assert 'universal' in world.ignored[0]
+    assert 'second joint to link "m::c"' in world.ignored[1]
+    assert 'kinematic loop' in world.ignored[2]
+
+
+@pytest.mark.parametrize('joint, pattern', [
+    ('<joint name="j" type="revolute"><parent>a</parent><child>zz</child></joint>',
+     '<child> link "zz" does not exist'),
+    ('<joint name="j" type="revolute"><parent>zz</parent><child>a</child></joint>',
+     '<parent> link "zz" does not exist'),
+    ('<joint name="j" type="revolute"><child>a</child></joint>', 'needs <parent> and <child>'),
+    ('<joint name="j" type="revolute"><parent>a</parent><child>b</child><axis><xyz>0 0 0</xyz>'
+     '</axis></joint>', 'axis <xyz> is zero'),
+    ('<joint name="j" type="revolute"><parent>a</parent><child>b</child><axis><xyz>0 0 1</xyz>'
+     '<limit><lower>1</lower><upper>0</upper></limit></axis></joint>', 'is above <upper>'),
+])
+def test_bad_joints_are_named_errors(tmp_path, joint, pattern):
+    with pytest.raises(WorldLoadError, match=pattern) as info:
+        _jointed(tmp_path, joint)
+    assert '<joint name="j">' in str(info.value)

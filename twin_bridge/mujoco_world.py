@@ -9,8 +9,8 @@ import numpy as np
 
 from twin_bridge.errors import TwinBridgeError, WorldLoadError
 from twin_bridge.meshes import load_mesh
-from twin_bridge.sdf_world import Collision, Link, WorldDescription, parse_world
-from twin_bridge.transforms import Pose, quat_xyzw_to_wxyz
+from twin_bridge.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
+from twin_bridge.transforms import Pose, quat_to_matrix, quat_xyzw_to_wxyz
 
 __all__ = ['WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec', 'plane_quaternion']
 
@@ -44,27 +44,39 @@ def load_world_spec(path: str | Path, *, search_path: list[Path] | None = None
 def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
     """A MuJoCo spec with the world's collision geometry and nothing else.
 
-    Static links' geoms are attached to the world body at their world pose; each dynamic link
-    becomes a body with a free joint (both named after the scoped link name), its SDF mass and
-    inertia, and its geoms. Every geom is in group :data:`WORLD_GEOM_GROUP` and named after the
-    scoped collision (``model::link::collision``), so repeated SDF names never clash.
-    ``option.timestep`` is the world's ``max_step_size`` (if given) and ``option.gravity`` its
-    gravity. Meshes become mesh assets holding their vertices (no file references).
+    Static links' geoms are attached to the world body at their world pose. Each link of a
+    non-static model becomes a body named after the scoped link, with its SDF mass, inertia and
+    geoms; joints between such links become MuJoCo joints (hinge, slide, ball; a fixed joint
+    welds), and every link no joint carries gets a free joint of the same name.
+
+    Only collision geometry is added (it is what the embedded lidar hits). Every geom is in
+    group :data:`WORLD_GEOM_GROUP` and named after the scoped collision
+    (``model::link::collision``), so repeated SDF names never clash. ``option.timestep`` is
+    the world's ``max_step_size`` (if given) and ``option.gravity`` its gravity. Meshes
+    become mesh assets holding their vertices (no file references).
     The caller adds the robot and compiles.
     """
     spec = mujoco.MjSpec()
     spec.modelname = world.name
+    spec.compiler.degree = False  # joint ranges below are in radians, as in SDF
     spec.option.gravity = np.asarray(world.gravity, dtype=float)
     if world.max_step_size is not None:
         spec.option.timestep = world.max_step_size
     meshes: dict[tuple, str] = {}
+    links = {link.name: link for link in world.links}
+    carried_by = {joint.child: joint for joint in world.joints}
+    children: dict[str, list[Joint]] = {}
+    for joint in world.joints:
+        children.setdefault(joint.parent, []).append(joint)
     for link in world.links:
         if link.static:
             for collision in link.collisions:
                 _add_geom(spec, spec.worldbody, link.pose.compose(collision.pose), collision,
                           meshes)
-        else:
-            _add_dynamic_body(spec, link, meshes)
+            continue
+        joint = carried_by.get(link.name)
+        if joint is None or joint.parent == 'world' or links[joint.parent].static:
+            _add_body_tree(spec, spec.worldbody, Pose(), link, joint, links, children, meshes)
     return spec
 
 
@@ -81,10 +93,41 @@ def plane_quaternion(normal: tuple[float, float, float]) -> np.ndarray:
     return quat / np.linalg.norm(quat)
 
 
-def _add_dynamic_body(spec: mujoco.MjSpec, link: Link, meshes: dict[tuple, str]) -> None:
-    body = spec.worldbody.add_body(name=link.name, pos=link.pose.position,
-                                   quat=quat_xyzw_to_wxyz(link.pose.orientation))
-    body.add_freejoint(name=link.name)
+_JOINT_TYPES = {
+    'revolute': mujoco.mjtJoint.mjJNT_HINGE,
+    'continuous': mujoco.mjtJoint.mjJNT_HINGE,
+    'prismatic': mujoco.mjtJoint.mjJNT_SLIDE,
+    'ball': mujoco.mjtJoint.mjJNT_BALL,
+}
+
+
+def _add_body_tree(spec: mujoco.MjSpec, parent: mujoco.MjsBody, parent_pose: Pose, link: Link,
+                   joint: Joint | None, links: dict[str, Link],
+                   children: dict[str, list[Joint]], meshes: dict[tuple, str]) -> None:
+    """Add ``link`` under ``parent`` (world pose ``parent_pose``), then the links it carries."""
+    local = parent_pose.inverse().compose(link.pose)
+    body = parent.add_body(name=link.name, pos=local.position,
+                           quat=quat_xyzw_to_wxyz(local.orientation))
+    if joint is None:
+        body.add_freejoint(name=link.name)
+    elif joint.type in _JOINT_TYPES:
+        in_link = link.pose.inverse().compose(joint.pose)
+        axis = quat_to_matrix(link.pose.orientation).T @ np.asarray(joint.axis)
+        mj_joint = body.add_joint(name=joint.name, type=_JOINT_TYPES[joint.type],
+                                  pos=in_link.position, axis=axis, damping=joint.damping)
+        if joint.lower is not None:
+            mj_joint.limited = mujoco.mjtLimited.mjLIMITED_TRUE
+            mj_joint.range = [joint.lower, joint.upper]
+        else:
+            mj_joint.limited = mujoco.mjtLimited.mjLIMITED_FALSE
+    _fill_body(spec, body, link, meshes)
+    for child_joint in children.get(link.name, ()):
+        _add_body_tree(spec, body, link.pose, links[child_joint.child], child_joint, links,
+                       children, meshes)
+
+
+def _fill_body(spec: mujoco.MjSpec, body: mujoco.MjsBody, link: Link,
+               meshes: dict[tuple, str]) -> None:
     if not link.gravity:
         body.gravcomp = 1.0
     for collision in link.collisions:

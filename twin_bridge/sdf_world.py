@@ -21,12 +21,13 @@ import numpy as np
 
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
 from twin_bridge.resources import find_world, model_search_path, resolve_uri
-from twin_bridge.transforms import Pose, quat_from_rpy
+from twin_bridge.transforms import Pose, quat_from_rpy, rotate
 
 __all__ = [
     'Collision',
     'Geometry',
     'Inertial',
+    'Joint',
     'Link',
     'WorldDescription',
     'parse_world',
@@ -41,6 +42,9 @@ SUPPORTED_GEOMETRY = ('box', 'cylinder', 'sphere', 'capsule', 'ellipsoid', 'plan
 IGNORED_GEOMETRY = ('heightmap', 'polyline', 'image', 'cone')
 # World or model children that would be simulated by Gazebo but are not by this loader.
 IGNORED_WORLD_CHILDREN = ('actor', 'population', 'road')
+# SDF joint types simulated (ball has no axis; fixed welds the child to the parent).
+SUPPORTED_JOINTS = ('revolute', 'continuous', 'prismatic', 'ball', 'fixed')
+_UNLIMITED = 1e15
 _MAX_INCLUDE_DEPTH = 32
 
 
@@ -104,11 +108,33 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Joint:
+    """A joint of a non-static world model.
+
+    ``type`` is one of :data:`SUPPORTED_JOINTS`; ``parent`` is a scoped link name or
+    ``'world'``; ``pose`` is the joint frame in the world; ``axis`` a unit vector in the world
+    (at the poses the file gives); ``lower``/``upper`` are ``None`` when unlimited.
+    """
+
+    name: str
+    type: str
+    parent: str
+    child: str
+    pose: Pose
+    axis: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    lower: float | None = None
+    upper: float | None = None
+    damping: float = 0.0
+    source: str = ''
+
+
+@dataclass(frozen=True)
 class WorldDescription:
     """Everything the simulators need from a world file.
 
     ``links`` is flat (nested models and includes already resolved) in file order;
-    ``ignored`` lists, one entry each, the elements that are not simulated.
+    ``joints`` connects links of non-static models; ``ignored`` lists, one entry each, the
+    elements that are not simulated.
     """
 
     name: str
@@ -116,6 +142,7 @@ class WorldDescription:
     version: str
     links: tuple[Link, ...]
     models: tuple[str, ...]
+    joints: tuple[Joint, ...] = ()
     gravity: tuple[float, float, float] = DEFAULT_GRAVITY
     max_step_size: float | None = None
     ignored: tuple[str, ...] = ()
@@ -292,6 +319,7 @@ class _Scope:
         self.entries: dict[str, _Entry] = {}
         self.models: dict[str, _Scope] = {}
         self.links: list[_RawLink] = []
+        self.joints: list[tuple[str, ET.Element, _Ctx]] = []
         self._resolved: dict[str, Pose] = {}
         self._resolving: set[str] = set()
 
@@ -362,7 +390,7 @@ class _WorldParser:
         wctx = ctx.child(world_elem)
         world = _Scope('', wctx, None, False, self.file.parent)
         self._fill_scope(world, world_elem, wctx, depth=0)
-        links = self._collect_links(world)
+        links, joints = self._collect(world)
         gravity, step = self._physics(world_elem, wctx)
         models = tuple(self._model_names(world))
         if self.ignored:
@@ -370,7 +398,8 @@ class _WorldParser:
                            '\n  '.join(self.ignored))
         return WorldDescription(
             name=world_elem.get('name', self.file.stem), path=self.file, version=version,
-            links=tuple(links), models=models, gravity=gravity, max_step_size=step,
+            links=tuple(links), models=models, joints=tuple(joints), gravity=gravity,
+            max_step_size=step,
             ignored=tuple(self.ignored))
 
     def _physics(self, world_elem: ET.Element, ctx: _Ctx) -> tuple[tuple[float, ...], float | None]:
@@ -448,8 +477,13 @@ class _WorldParser:
         child = _text(elem.find('child'))
         # A joint is a frame (defaults to its child link), so relative_to can name it.
         scope.entries.setdefault(name, _Entry(pose, rel or child, ctx))
-        if not scope.static:
-            self.ignore(ctx, f'joint of type "{elem.get("type", "?")}" (links move independently)')
+        if scope.static:
+            return
+        kind = elem.get('type', '').strip()
+        if kind in SUPPORTED_JOINTS:
+            scope.joints.append((name, elem, ctx))
+        else:
+            self.ignore(ctx, f'joint of type "{kind}" (its child link moves freely)')
 
     def _add_model(self, parent: _Scope, elem: ET.Element, ctx: _Ctx, depth: int,
                    override: dict | None) -> None:
@@ -535,17 +569,90 @@ class _WorldParser:
 
     # ---- links
 
-    def _collect_links(self, world: _Scope) -> list[Link]:
-        out: list[Link] = []
-        self._walk(world, Pose(), out)
-        return out
+    def _collect(self, world: _Scope) -> tuple[list[Link], list[Joint]]:
+        links: list[Link] = []
+        joints: list[Joint] = []
+        self._walk(world, Pose(), links, joints)
+        by_name = {link.name: link for link in links}
+        tree: dict[str, Joint] = {}  # child -> the joint that carries it
+        for joint in joints:
+            if not self._check_joint(joint, by_name):
+                continue
+            if joint.child in tree:
+                self.ignored.append(f'{joint.source}: second joint to link "{joint.child}" '
+                                    '(closed kinematic loops are not simulated)')
+                continue
+            ancestor = joint.parent
+            while ancestor in tree and ancestor != joint.child:
+                ancestor = tree[ancestor].parent
+            if ancestor == joint.child:
+                self.ignored.append(f'{joint.source}: joint closes a kinematic loop')
+                continue
+            tree[joint.child] = joint
+        return links, list(tree.values())
 
-    def _walk(self, scope: _Scope, scope_pose: Pose, out: list[Link]) -> None:
+    def _walk(self, scope: _Scope, scope_pose: Pose, links: list[Link],
+              joints: list[Joint]) -> None:
         for raw in scope.links:
             pose = scope_pose.compose(scope.resolve(raw.local, raw.ctx))
-            out.append(self._link(raw, pose))
+            links.append(self._link(raw, pose))
+        for name, elem, ctx in scope.joints:
+            joints.append(self._joint(scope, scope_pose, name, elem, ctx))
         for local, child in scope.models.items():
-            self._walk(child, scope_pose.compose(scope.resolve(local, child.ctx)), out)
+            self._walk(child, scope_pose.compose(scope.resolve(local, child.ctx)), links, joints)
+
+    def _joint(self, scope: _Scope, scope_pose: Pose, name: str, elem: ET.Element,
+               ctx: _Ctx) -> Joint:
+        kind = elem.get('type', '').strip()
+        parent, child = _text(elem.find('parent')), _text(elem.find('child'))
+        if not parent or not child:
+            raise ctx.error('joint needs <parent> and <child>')
+        for role, link in (('child', child), ('parent', parent)):
+            if link != 'world' and '::' not in link and link not in scope.entries:
+                raise ctx.error(f'<{role}> link "{link}" does not exist')
+        pose = scope_pose.compose(scope.resolve(name, ctx))
+        axis_world = np.array([0.0, 0.0, 1.0])
+        lower = upper = None
+        damping = 0.0
+        axis = elem.find('axis')
+        if axis is not None and kind in ('revolute', 'continuous', 'prismatic'):
+            actx = ctx.child(axis)
+            xyz_elem = axis.find('xyz')
+            xyz = np.array(_floats(xyz_elem, actx, 3) if xyz_elem is not None else [0, 0, 1.0])
+            if np.linalg.norm(xyz) < 1e-12:
+                raise actx.error('joint axis <xyz> is zero')
+            expressed = xyz_elem.get('expressed_in', '').strip() if xyz_elem is not None else ''
+            if _bool(axis.find('use_parent_model_frame'), actx, False):
+                expressed = scope.root_frame
+            frame = (scope_pose.compose(scope.resolve(expressed, actx)) if expressed else pose)
+            axis_world = rotate(frame.orientation, xyz / np.linalg.norm(xyz))
+            limit = axis.find('limit')
+            if limit is not None and kind != 'continuous':
+                lctx = actx.child(limit)
+                lower = _float(limit, 'lower', lctx, -_UNLIMITED)
+                upper = _float(limit, 'upper', lctx, _UNLIMITED)
+                if lower > upper:
+                    raise lctx.error(f'<lower> {lower:g} is above <upper> {upper:g}')
+                if lower <= -_UNLIMITED and upper >= _UNLIMITED:
+                    lower = upper = None
+            dynamics = axis.find('dynamics')
+            if dynamics is not None:
+                damping = _float(dynamics, 'damping', actx.child(dynamics), 0.0)
+        parent_name = 'world' if parent == 'world' else scope.scoped(parent)
+        return Joint(scope.scoped(name), kind, parent_name, scope.scoped(child), pose,
+                     tuple(float(v) for v in axis_world), lower, upper, damping, ctx.source())
+
+    def _check_joint(self, joint: Joint, links: dict[str, Link]) -> bool:
+        """Keep a joint whose links exist; a static parent counts as the world."""
+        where = joint.source
+        if joint.child not in links:
+            raise WorldLoadError(f'{where}: <child> link "{joint.child}" does not exist')
+        if joint.parent != 'world' and joint.parent not in links:
+            raise WorldLoadError(f'{where}: <parent> link "{joint.parent}" does not exist')
+        if links[joint.child].static:
+            self.ignored.append(f'{where}: joint to a static link (nothing moves)')
+            return False
+        return True
 
     def _link(self, raw: _RawLink, pose: Pose) -> Link:
         elem, ctx, scope = raw.elem, raw.ctx, raw.scope
