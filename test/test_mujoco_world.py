@@ -262,3 +262,32 @@ def test_hinged_door_swings_about_its_hinge_within_limits(tmp_path):
     np.testing.assert_allclose(data.xpos[model.body('door::leaf').id], [1.5, 0, 1], atol=1e-9)
     dist, geom = _ray(model, data, [0, 0, 1], [1, 0, 0])
     assert geom == 'door::leaf::c' and abs(dist - 1.0) < 1e-3  # leaf now spans x in [1, 2]
+
+
+def test_fixed_ball_and_slide_joints_build_a_body_tree(tmp_path):
+    inertial = ('<inertial><mass>1</mass><inertia><ixx>0.1</ixx><iyy>0.1</iyy><izz>0.1</izz>'
+                '</inertia></inertial>')
+    model, data, _ = _tmp_world(tmp_path, f'''
+        <model name="m">
+          <link name="a"><pose>0 0 1 0 0 0</pose>{inertial}</link>
+          <link name="b"><pose>1 0 1 0 0 0</pose>{inertial}</link>
+          <link name="c"><pose>2 0 1 0 0 0</pose>{inertial}</link>
+          <link name="d"><pose>3 0 1 0 0 0</pose>{inertial}</link>
+          <joint name="weld" type="fixed"><parent>a</parent><child>b</child></joint>
+          <joint name="ball" type="ball"><parent>b</parent><child>c</child></joint>
+          <joint name="slide" type="prismatic"><parent>c</parent><child>d</child>
+            <axis><xyz>1 0 0</xyz><limit><lower>-0.1</lower><upper>0.2</upper></limit></axis>
+          </joint>
+        </model>''')
+    types = [model.jnt_type[model.body_jntadr[model.body(f'm::{n}').id]]
+             if model.body_jntnum[model.body(f'm::{n}').id] else None for n in 'abcd']
+    assert types == [mujoco.mjtJoint.mjJNT_FREE, None, mujoco.mjtJoint.mjJNT_BALL,
+                     mujoco.mjtJoint.mjJNT_SLIDE]
+    for name, parent in (('b', 'a'), ('c', 'b'), ('d', 'c')):
+        assert model.body_parentid[model.body(f'm::{name}').id] == model.body(f'm::{parent}').id
+    np.testing.assert_allclose(data.xpos[model.body('m::d').id], [3, 0, 1], atol=1e-12)
+    slide = model.joint('m::slide').id
+    np.testing.assert_allclose(model.jnt_range[slide], [-0.1, 0.2])
+    for _ in range(50):
+        mujoco.mj_step(model, data)
+    assert np.all(np.isfinite(data.qpos))
