@@ -1,12 +1,12 @@
 """Parse an SDFormat world (1.6 to 1.11) into a flat, simulator-neutral :class:`WorldDescription`.
 
-Only what a ray-casting twin needs is kept: every link's world pose, its inertial and its
-*collision* geometry. Visual-only geometry is not read: the embedded lidar hits collision
-shapes, so a world's visuals and collisions should agree (Gazebo's ``gpu_lidar`` renders the
-visuals). Elements that would change what is simulated but are not supported (heightmaps,
-polylines, actors, joints of world models, ...) are collected in
-:attr:`WorldDescription.ignored` and reported in one warning on the ``twin_bridge.sdf_world``
-logger; nothing is dropped silently.
+Only what a ray-casting twin needs is kept: every link's world pose, its inertial, its
+*collision* geometry, and the joints of non-static models. Visual-only geometry is not read:
+the embedded lidar hits collision shapes, so a world's visuals and collisions should agree
+(Gazebo's ``gpu_lidar`` renders the visuals). Elements that would change what is simulated but
+are not supported (heightmaps, polylines, actors, universal/screw joints, ...) are collected
+in :attr:`WorldDescription.ignored` and reported in one warning on the
+``twin_bridge.sdf_world`` logger; nothing is dropped silently.
 """
 
 from __future__ import annotations
