@@ -291,3 +291,15 @@ def test_fixed_ball_and_slide_joints_build_a_body_tree(tmp_path):
     for _ in range(50):
         mujoco.mj_step(model, data)
     assert np.all(np.isfinite(data.qpos))
+
+
+def test_inertia_breaking_triangle_inequality_is_raised_and_listed(tmp_path):
+    model, _, world = _tmp_world(tmp_path, '''
+        <model name="m"><link name="l"><inertial><mass>1</mass>
+          <inertia><ixx>0.1</ixx><iyy>0.1</iyy><izz>1.0</izz></inertia>
+        </inertial></link></model>''')
+    assert len(world.ignored) == 1 and 'triangle inequality' in world.ignored[0]
+    moments = np.sort(model.body('m::l').inertia)
+    assert moments[2] == pytest.approx(1.0)
+    assert moments[0] + moments[1] >= moments[2] - 1e-9
+    assert moments[0] == pytest.approx(0.5, abs=1e-6)

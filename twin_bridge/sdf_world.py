@@ -713,8 +713,12 @@ class _WorldParser:
         if not static:
             if mass <= 0:
                 raise ictx.error(f'<mass> must be positive for a non-static link, got {mass:g}')
-            if np.linalg.eigvalsh(matrix).min() <= 0:
+            moments = np.linalg.eigvalsh(matrix)
+            if moments.min() <= 0:
                 raise ictx.error('<inertia> is not positive definite')
+            if moments[2] > (moments[0] + moments[1]) * (1 + 1e-9):
+                self.ignore(ictx, 'principal moments break the triangle inequality; the two '
+                                  'smaller ones are raised to satisfy it')
         return Inertial(mass, pose, matrix)
 
     def _geometry(self, col: ET.Element, ctx: _Ctx, scope: _Scope) -> Geometry | None:
