@@ -411,7 +411,9 @@ def test_namespace_rate_cap_latest_wins_and_sigterm(tmp_path):
     rate_cap = 5.0
     with RosTestContext('namespace_observer') as ros, start_bridge(
             tmp_path, ros_args=['-r', '__ns:=/robot1'], joint_states_rate=rate_cap) as proc:
-        pub = ros.node.create_publisher(JointState, '/robot1/joint_states', 10)
+        # A best-effort physical publisher (the scenario's are reliable): input_qos matches both.
+        pub = ros.node.create_publisher(JointState, '/robot1/joint_states',
+                                        qos_profile_sensor_data)
         out = ros.collect('/robot1/virtual/joint_states', JointState)
         assert ros.wait_for_subscribers(pub, DISCOVERY_TIMEOUT, process=proc), proc.output()
         assert ros.wait_for_publishers('/robot1/virtual/joint_states', DISCOVERY_TIMEOUT,

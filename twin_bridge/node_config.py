@@ -35,7 +35,10 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'base_frame': ('base_link', 'child_frame_id of /virtual/odom'),
     'lidar_frame': ('', 'frame_id of /virtual/scan ("" = from the robot description)'),
     'scan_qos': ('sensor_data', 'QoS of the scan output: sensor_data | reliable'),
-    'state_qos': ('reliable', 'QoS of odometry/joint-state inputs and outputs: '
+    'input_qos': ('sensor_data', 'QoS of the joint_states/odom subscriptions: sensor_data '
+                                 '(best effort: matches reliable and best-effort publishers) '
+                                 '| reliable'),
+    'state_qos': ('reliable', 'QoS of the virtual odometry/joint-state outputs: '
                               'reliable | sensor_data'),
     'qos_depth': (10, 'history depth (keep-last) of every publisher and subscription'),
     'stale_timeout': (0.5, 's without a good input before it is reported stale (WARN; '
@@ -85,6 +88,7 @@ class TwinNodeConfig:
     base_frame: str
     lidar_frame: str
     scan_qos: str
+    input_qos: str
     state_qos: str
     qos_depth: int
     stale_timeout: float
@@ -139,7 +143,7 @@ class TwinNodeConfig:
                               f'{", ".join(BACKENDS)}')
         if not self.world.strip():
             raise ConfigError('parameter world is empty; give a shipped world name or a path')
-        for name in ('scan_qos', 'state_qos'):
+        for name in ('scan_qos', 'input_qos', 'state_qos'):
             if getattr(self, name) not in QOS_NAMES:
                 raise ConfigError(f'parameter {name} is {getattr(self, name)!r}; expected one '
                                   f'of {", ".join(QOS_NAMES)}')

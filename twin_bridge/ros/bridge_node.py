@@ -98,9 +98,10 @@ class TwinBridgeNode(Node):
         else:
             self.get_logger().warning(f'robot "{self.robot.name}" has no lidar: no scan output')
         # Keep-last queues of qos_depth: a slow twin drops old inputs, never queues them all.
+        input_qos = qos_profile(cfg.input_qos, cfg.qos_depth)
         self.create_subscription(JointState, cfg.input_joint_states_topic,
-                                 self._on_joint_state, state_qos)
-        self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, state_qos)
+                                 self._on_joint_state, input_qos)
+        self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, input_qos)
         if cfg.joint_states_rate > 0:
             self.create_timer(1.0 / cfg.joint_states_rate, self._publish_joint_states)
         if cfg.odom_rate > 0:
