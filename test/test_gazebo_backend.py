@@ -156,6 +156,7 @@ def test_bridged_sensing_comes_back_converted(setup, robot):
     assert got_scan.ranges.dtype == np.float32
     np.testing.assert_array_equal(got_scan.ranges, ranges)
     assert got_scan.angle_increment == pytest.approx(lidar.angle_increment)
+    assert backend.scan() is None  # each rendered scan is handed out once
     got_odom = backend.odometry()
     np.testing.assert_allclose(got_odom.position, [1.5, -2.0, 0.0])
     np.testing.assert_allclose(got_odom.orientation, [0, 0, math.sin(0.3), math.cos(0.3)])

@@ -38,7 +38,8 @@ class SimulatorBackend(ABC):
 
     @abstractmethod
     def scan(self) -> ScanData | None:
-        """A lidar scan from the current state, or ``None`` if there is no lidar (or none yet)."""
+        """A lidar scan of the current state; ``None`` if there is no lidar or no new scan since
+        the last call (a backend that renders scans itself hands out each one once)."""
 
     @abstractmethod
     def odometry(self) -> OdometrySample | None:

@@ -207,9 +207,11 @@ class GazeboBackend(SimulatorBackend):
             self._poses.poll()
 
     def scan(self) -> ScanData | None:
-        """The newest scan Gazebo rendered (``None`` before the first one)."""
+        """The newest scan Gazebo rendered, each one once: ``None`` until a new one arrives
+        (so the node's scan timer never republishes or skips a rendered scan silently)."""
         with self._lock:
-            return self._scan
+            scan, self._scan = self._scan, None
+            return scan
 
     def odometry(self) -> OdometrySample | None:
         """The newest Gazebo odometry of the twin, stamp 0 (``None`` before the first)."""
