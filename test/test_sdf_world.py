@@ -396,3 +396,47 @@ def test_bad_joints_are_named_errors(tmp_path, joint, pattern):
     with pytest.raises(WorldLoadError, match=pattern) as info:
         _jointed(tmp_path, joint)
     assert '<joint name="j">' in str(info.value)
+
+
+def test_merge_include_puts_links_in_the_parent_scope(tmp_path):
+    arm = tmp_path / 'models' / 'arm'
+    (arm / 'meshes').mkdir(parents=True)
+    (arm / 'meshes' / 'cube.obj').write_bytes(
+        (DATA.parent / 'meshes' / 'cube.obj').read_bytes())
+    (arm / 'model.sdf').write_text('''<sdf version="1.9"><model name="arm">
+        <link name="upper"><pose>0 0 0.5 0 0 0</pose>
+          <collision name="c"><geometry><mesh><uri>meshes/cube.obj</uri></mesh></geometry>
+          </collision></link>
+      </model></sdf>''')
+    path = _world_file(tmp_path, '''
+        <model name="robot">
+          <pose>1 0 0 0 0 0</pose>
+          <link name="base"/>
+          <include merge="true"><uri>model://arm</uri><pose>0 0 1 0 0 0</pose></include>
+          <frame name="tip"><pose relative_to="upper">0 0 0.5 0 0 0</pose></frame>
+          <link name="marker"><pose relative_to="tip">0 0 0 0 0 0</pose></link>
+          <joint name="shoulder" type="revolute"><parent>base</parent><child>upper</child>
+            <axis><xyz>0 1 0</xyz></axis></joint>
+        </model>''')
+    world = parse_world(path, search_path=[tmp_path / 'models'])
+    assert [link.name for link in world.links] == ['robot::base', 'robot::marker',
+                                                   'robot::upper']
+    assert world.models == ('robot',)
+    upper = world.link('robot::upper')
+    assert upper.model == 'robot'
+    np.testing.assert_allclose(upper.pose.position, [1, 0, 1.5])
+    np.testing.assert_allclose(world.link('robot::marker').pose.position, [1, 0, 2])
+    assert upper.collisions[0].geometry.mesh_path == arm / 'meshes' / 'cube.obj'
+    assert [(j.name, j.parent, j.child) for j in world.joints] == [
+        ('robot::shoulder', 'robot::base', 'robot::upper')]
+
+
+def test_merged_link_clashing_with_parent_link_is_an_error(tmp_path):
+    part = tmp_path / 'models' / 'part'
+    part.mkdir(parents=True)
+    (part / 'model.sdf').write_text('<sdf version="1.9"><model name="part"><link name="base"/>'
+                                    '</model></sdf>')
+    path = _world_file(tmp_path, '<model name="m"><link name="base"/>'
+                                 '<include merge="true"><uri>model://part</uri></include></model>')
+    with pytest.raises(WorldLoadError, match='"m::base" is used twice'):
+        parse_world(path, search_path=[tmp_path / 'models'])

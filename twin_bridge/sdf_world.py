@@ -310,8 +310,9 @@ class _Scope:
     """A model (or the world): its named frames, nested models and links."""
 
     def __init__(self, name: str, ctx: _Ctx, parent: '_Scope | None', static: bool,
-                 base_dir: Path) -> None:
+                 base_dir: Path, merged: bool = False) -> None:
         self.name = name  # scoped name; '' for the world
+        self.merged = merged  # an <include merge="true">: its names live in the parent's scope
         self.ctx = ctx
         self.parent = parent
         self.static = static
@@ -328,12 +329,19 @@ class _Scope:
         return 'world' if self.parent is None else '__model__'
 
     def scoped(self, local: str) -> str:
+        if self.merged and self.parent is not None:
+            return self.parent.scoped(local)
         return f'{self.name}::{local}' if self.name else local
 
     def add(self, kind: str, local: str, entry: _Entry) -> None:
         if local in self.entries or local in ('world', '__model__'):
             raise entry.ctx.error(f'duplicate or reserved {kind} name "{local}" in this scope')
         self.entries[local] = entry
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is a frame of this scope (merged includes count)."""
+        return name in self.entries or any(
+            child.merged and child.has(name) for child in self.models.values())
 
     def resolve(self, name: str, ctx: _Ctx) -> Pose:
         """Pose of frame ``name`` (possibly ``a::b``) in this scope's root frame."""
@@ -345,6 +353,10 @@ class _Scope:
             head, rest = name.split('::', 1)
             if head in self.models:
                 return self.resolve(head, ctx).compose(self.models[head].resolve(rest, ctx))
+        if name not in self.entries:
+            for proxy, child in self.models.items():
+                if child.merged and name in child.entries:
+                    return self.resolve(proxy, ctx).compose(child.resolve(name, ctx))
         entry = self.entries.get(name)
         if entry is None:
             raise ctx.error(f'unknown frame "{name}" (relative_to / attached_to)')
@@ -421,7 +433,8 @@ class _WorldParser:
     def _model_names(self, scope: _Scope) -> list[str]:
         names = []
         for child in scope.models.values():
-            names.append(child.name)
+            if not child.merged:
+                names.append(child.name)
             names.extend(self._model_names(child))
         return names
 
@@ -496,8 +509,11 @@ class _WorldParser:
         if 'static' in override:
             static = override['static']
         static = static or parent.static
-        scope = _Scope(parent.scoped(name), ctx, parent, static, override.get('base_dir',
-                                                                               parent.base_dir))
+        merged = bool(override.get('merge')) and parent.parent is not None
+        if merged:
+            name = f'_merged__{name}__model__'  # the proxy frame SDFormat gives a merged model
+        scope = _Scope(parent.scoped(name), ctx, parent, static,
+                       override.get('base_dir', parent.base_dir), merged)
         self._fill_scope(scope, elem, ctx, depth)
         if 'pose' in override:
             pose, rel = override['pose']
@@ -540,6 +556,7 @@ class _WorldParser:
             override['static'] = _bool(elem.find('static'), ctx, False)
         if elem.find('placement_frame') is not None:
             override['placement_frame'] = _text(elem.find('placement_frame'))
+        override['merge'] = elem.get('merge', '').strip().lower() in ('1', 'true')
         self._add_model(parent, model_elem, mctx.child(model_elem), depth + 1, override)
 
     def _model_file(self, directory: Path, ctx: _Ctx) -> Path:
@@ -574,6 +591,13 @@ class _WorldParser:
         joints: list[Joint] = []
         self._walk(world, Pose(), links, joints)
         by_name = {link.name: link for link in links}
+        if len(by_name) != len(links):
+            seen: set[str] = set()
+            for link in links:
+                if link.name in seen:
+                    raise WorldLoadError(f'{link.source}: link name "{link.name}" is used twice '
+                                         '(e.g. by a merged include)')
+                seen.add(link.name)
         tree: dict[str, Joint] = {}  # child -> the joint that carries it
         for joint in joints:
             if not self._check_joint(joint, by_name):
@@ -608,7 +632,7 @@ class _WorldParser:
         if not parent or not child:
             raise ctx.error('joint needs <parent> and <child>')
         for role, link in (('child', child), ('parent', parent)):
-            if link != 'world' and '::' not in link and link not in scope.entries:
+            if link != 'world' and '::' not in link and not scope.has(link):
                 raise ctx.error(f'<{role}> link "{link}" does not exist')
         pose = scope_pose.compose(scope.resolve(name, ctx))
         axis_world = np.array([0.0, 0.0, 1.0])
@@ -686,7 +710,8 @@ class _WorldParser:
                     self.ignore(ctx.child(extra), f'<{tag}> is not simulated')
         if _bool(elem.find('kinematic'), ctx, False) and not scope.static:
             self.ignore(ctx, '<kinematic> (simulated as a dynamic link)')
-        return Link(name=name, model=scope.name, pose=pose, static=scope.static,
+        model = scope.parent.name if scope.merged and scope.parent is not None else scope.name
+        return Link(name=name, model=model, pose=pose, static=scope.static,
                     inertial=self._inertial(elem, ctx, scope.static),
                     collisions=tuple(collisions),
                     gravity=_bool(elem.find('gravity'), ctx, True),
