@@ -25,5 +25,6 @@ def test_schedule_keeps_rates_without_drift_or_bursts():
     schedule.done('fast', due + 0.05)
     assert schedule.skipped('fast') >= 49
     assert schedule.next_due()[1] > due + 0.05
+    assert 'fast' in schedule and 'other' not in schedule
     with pytest.raises(ValueError, match='rate'):
         schedule.add('bad', 0.0)

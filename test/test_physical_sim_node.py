@@ -1,6 +1,7 @@
 """The stand-in physical robot over real DDS: rates, names, frames, clean exit."""
 
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -54,6 +55,8 @@ def test_publishes_at_configured_rates_with_names_frames_and_exits_0_on_sigint()
 
         assert proc.stop(signal.SIGINT) == 0, proc.output()
     assert 'Traceback' not in proc.output()
+    published = re.search(r'published joint_states=(\d+) \(skipped (\d+)\)', proc.output())
+    assert published and int(published[1]) > 1000, proc.output()
 
 
 def test_high_rate_is_reachable():

@@ -17,6 +17,7 @@ import numpy as np
 from twin_bridge.motion_profiles import MOTIONS
 from twin_bridge.process_group import ProcessGroup
 from twin_bridge.report import (
+    bridge_counts,
     default_report_dir,
     demo_document,
     stream_figures,
@@ -135,11 +136,13 @@ class _Progress:
         self._last = -np.inf
         self._shown = False
 
-    def show(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < self._every:
-            return
-        self._last = now
+    def due(self) -> bool:
+        """True when the next :meth:`show` would be displayed (build the text only then)."""
+        return time.monotonic() - self._last >= self._every
+
+    def show(self, text: str) -> None:
+        """Display ``text`` now."""
+        self._last = time.monotonic()
         if self._tty:
             self._out.write('\r' + text + '\x1b[K')
             self._shown = True
@@ -148,6 +151,7 @@ class _Progress:
         self._out.flush()
 
     def done(self) -> None:
+        """End the in-place line (terminal) so later output starts on a fresh line."""
         if self._tty and self._shown:
             self._out.write('\n')
             self._out.flush()
@@ -169,6 +173,63 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parameters of the stand-in robot and of the twin bridge node."""
+    sim = {
+        'joint_states_rate': float(options.rate), 'odom_rate': float(options.odom_rate),
+        'motion': options.motion, 'speed': float(options.speed),
+        'noise_stddev': float(options.noise), 'seed': int(options.seed),
+        'publish_scan': bool(options.physical_scan), 'world': options.world,
+        'joint_states_topic': options.joint_states_topic, 'odom_topic': options.odom_topic}
+    bridge = {
+        'backend': 'embedded', 'world': options.world,
+        'input_joint_states_topic': options.joint_states_topic,
+        'input_odom_topic': options.odom_topic,
+        **parse_bridge_params(options.bridge_param)}
+    return sim, bridge
+
+
+def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
+             progress: _Progress) -> tuple[float, list[str]]:
+    """Wait until every stream flows, then record for ``options.duration`` seconds.
+
+    :return: seconds measured and problems found (KeyboardInterrupt propagates)
+    """
+    node = obs.node
+    waiting = [label for label in node.streams if label != 'physical/scan']
+    progress.show('waiting for every stream to start (the twin loads its world first)...')
+    flowing = obs.spin_until(lambda: all(node.count(s) for s in waiting),
+                             options.startup_timeout, abort=group.dead)
+    progress.done()
+    if not flowing:
+        silent = [node.streams[s].topic for s in waiting if not node.count(s)]
+        return 0.0, [f'no messages on {", ".join(silent)} within '
+                     f'{options.startup_timeout:.0f} s']
+    node.reset()
+    start = time.monotonic()
+    while (measured := time.monotonic() - start) < options.duration and not group.dead():
+        obs.spin_once(0.05)
+        if progress.due():
+            progress.show(_progress_text(node, measured, options.duration))
+    progress.show(_progress_text(node, measured, options.duration))
+    progress.done()
+    return measured, []
+
+
+def _process_problems(group: ProcessGroup) -> tuple[dict[str, dict], list[str]]:
+    """Stop every child; describe each one that died early or did not exit with 0."""
+    problems = [f'{p.name} exited early with code {p.returncode}; last output:\n{p.tail()}'
+                for p in group.dead()]
+    early = {p.name for p in group.dead()}
+    codes = group.stop_all()
+    problems += [f'{name} exited with code {code} when stopped; last output:\n'
+                 f'{group.processes[name].tail()}'
+                 for name, code in codes.items() if code != 0 and name not in early]
+    processes = {name: {'pid': p.pid, 'exit_code': codes.get(name), 'log': str(p.log_path)}
+                 for name, p in group.processes.items()}
+    return processes, problems
+
+
 def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run the demo described by parsed ``options``; return the exit status."""
     domain = choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
@@ -176,30 +237,17 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
         os.environ['ROS_DOMAIN_ID'] = domain
     if not options.live:
         os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    bridge_params: dict[str, Any] = {
-        'backend': 'embedded', 'world': options.world,
-        'input_joint_states_topic': options.joint_states_topic,
-        'input_odom_topic': options.odom_topic}
-    bridge_params.update(parse_bridge_params(options.bridge_param))
-    sim_params = {
-        'joint_states_rate': float(options.rate), 'odom_rate': float(options.odom_rate),
-        'motion': options.motion, 'speed': float(options.speed),
-        'noise_stddev': float(options.noise), 'seed': int(options.seed),
-        'publish_scan': bool(options.physical_scan), 'world': options.world,
-        'joint_states_topic': options.joint_states_topic, 'odom_topic': options.odom_topic}
+    sim_params, bridge_params = _node_params(options)
     output = Path(options.output) if options.output else default_report_dir()
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
-    config['ros_domain_id'] = os.environ.get('ROS_DOMAIN_ID', '0')
-    config['output'] = str(output)
+    config.update(ros_domain_id=os.environ.get('ROS_DOMAIN_ID', '0'), output=str(output))
 
     from twin_bridge.ros.observer import ObserverSession, standard_streams  # needs rclpy
 
     streams = standard_streams(options.joint_states_topic, options.odom_topic,
                                physical_scan=options.physical_scan and not options.live)
     problems: list[str] = []
-    interrupted = False
-    started = dt.datetime.now()
-    measured = 0.0
+    interrupted, measured, started = False, 0.0, dt.datetime.now()
     progress = _Progress(out)
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -213,46 +261,16 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                       f'{options.world!r}, logs in {group.log_dir}\n')
             out.flush()
             with ObserverSession(streams, node_name=f'twin_demo_observer_{os.getpid()}') as obs:
-                node = obs.node
                 try:
-                    waiting = [label for label in streams if label != 'physical/scan']
-                    progress.show('waiting for every stream to start (the twin loads its '
-                                  'world first)...', force=True)
-                    flowing = obs.spin_until(lambda: all(node.count(s) for s in waiting),
-                                             options.startup_timeout, abort=group.dead)
-                    progress.done()
-                    if not flowing:
-                        silent = [streams[s].topic for s in waiting if not node.count(s)]
-                        problems.append(f'no messages on {", ".join(silent)} within '
-                                        f'{options.startup_timeout:.0f} s')
-                    else:
-                        node.reset()
-                        start = time.monotonic()
-                        while (measured := time.monotonic() - start) < options.duration:
-                            obs.spin_once(0.05)
-                            progress.show(_progress_text(node, measured, options.duration))
-                            if group.dead():
-                                break
-                        progress.show(_progress_text(node, measured, options.duration),
-                                      force=True)
-                        progress.done()
+                    measured, problems = _measure(obs, group, options, progress)
                 except KeyboardInterrupt:
                     progress.done()
                     interrupted = True
                     out.write('twin_demo: interrupted; stopping and writing the report\n')
-                obs.spin_for(0.2)  # late diagnostics / in-flight messages
-                figures, trajectories, diagnostics = _collect(node, options)
-            for proc in group.dead():
-                problems.append(f'{proc.name} exited early with code {proc.returncode}; '
-                                f'last output:\n{proc.tail()}')
-            codes = group.stop_all()
-            for name, code in codes.items():
-                if code != 0 and not any(p.startswith(name) for p in problems):
-                    problems.append(f'{name} exited with code {code} when stopped; last '
-                                    f'output:\n{group.processes[name].tail()}')
-            processes = {name: {'pid': p.pid, 'exit_code': codes.get(name),
-                                'log': str(p.log_path)}
-                         for name, p in group.processes.items()}
+                obs.spin_for(0.2)  # in-flight messages and the latest diagnostics
+                figures, trajectories, diagnostics = _collect(obs.node)
+            processes, process_problems = _process_problems(group)
+            problems += process_problems
     except KeyboardInterrupt:
         err.write('twin_demo: interrupted before the report could be written\n')
         return EXIT_INTERRUPTED
@@ -287,9 +305,8 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def _collect(node: Any, options: argparse.Namespace) -> tuple[list, dict, dict]:
+def _collect(node: Any) -> tuple[list, dict, dict]:
     """Stream figures, trajectories and the bridge's diagnostics from the observer."""
-    from twin_bridge.report import bridge_counts
     diagnostics = dict(node.diagnostics)
     counts = bridge_counts(diagnostics)
     figures = []

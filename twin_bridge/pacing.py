@@ -41,6 +41,9 @@ class PeriodicSchedule:
     def __len__(self) -> int:
         return len(self._streams)
 
+    def __contains__(self, name: object) -> bool:
+        return any(s.name == name for s in self._streams)
+
     def next_due(self) -> tuple[str, float]:
         """The stream due soonest and its deadline (ties go to the stream added first)."""
         if not self._streams:

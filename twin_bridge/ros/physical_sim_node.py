@@ -173,6 +173,12 @@ class PhysicalSimNode(Node):
         """Messages published so far on stream ``name`` ('joint_states', 'odom', 'scan')."""
         return self._schedule.ticks(name)
 
+    def counts_line(self) -> str:
+        """Published and skipped (loop fell behind) messages per stream, for the exit log."""
+        return ', '.join(f'{name}={self._schedule.ticks(name)} (skipped '
+                         f'{self._schedule.skipped(name)})' for name in self._emitters
+                         if name in self._schedule)
+
     def stop(self) -> None:
         """Stop the pacing thread and release the scan world."""
         self._stop.set()
@@ -213,6 +219,7 @@ def main(args: list[str] | None = None) -> int:
     finally:
         if node is not None:
             node.stop()
+            print(f'physical_sim: published {node.counts_line()}', file=sys.stderr)
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
