@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from ros_harness import spawn_node
 
 from twin_bridge.demo import build_parser, choose_domain_id, main
 from twin_bridge.process_group import group_members, wait_for_exit
@@ -131,3 +132,26 @@ def test_bad_options_are_rejected(args, message, capsys, tmp_path):
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
     assert not Path(tmp_path / 'unused').exists()
+
+
+def test_live_mode_runs_only_the_bridge_against_robot_topics(tmp_path):
+    """--live: a 'real' robot (physical_sim on custom topics, started separately) + the twin."""
+    robot = spawn_node('twin_bridge.ros.physical_sim_node',
+                       params={'joint_states_topic': 'robot/joint_states',
+                               'odom_topic': 'robot/odom'})
+    try:
+        out_dir = tmp_path / 'live'
+        code, out, err = _run_demo(['--live', '--duration', '3', '--output', str(out_dir),
+                                    '--joint-states-topic', 'robot/joint_states',
+                                    '--odom-topic', 'robot/odom'])
+        assert code == 0, f'stdout:\n{out}\nstderr:\n{err}'
+        report = json.loads((out_dir / 'report.json').read_text())
+        assert set(report['processes']) == {'twin_bridge'}
+        assert report['config']['ros_domain_id'] == os.environ['ROS_DOMAIN_ID']
+        for name in ('joint_states', 'odom'):
+            assert report['streams'][name]['messages_in'] > 0
+            assert report['streams'][name]['messages_out'] > 0
+        assert robot.running()  # the robot is not the demo's to stop
+        _assert_no_process_left(report)
+    finally:
+        assert robot.stop() == 0

@@ -216,6 +216,11 @@ def main(args: list[str] | None = None) -> int:
     except (ValueError, TwinBridgeError) as exc:
         print(f'physical_sim: {exc}', file=sys.stderr)
         return 2
+    except Exception:
+        # A signal landing inside an rclpy call can surface as another exception type;
+        # once the context is shut down (rclpy's signal handler) that is a clean stop.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.stop()

@@ -48,6 +48,11 @@ def main(args: list[str] | None = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # A signal landing inside an rclpy call can surface as another exception type;
+        # once the context is shut down (rclpy's signal handler) that is a clean stop.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()
