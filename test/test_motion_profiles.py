@@ -113,7 +113,11 @@ def test_still_motion_does_not_move():
     motion = make_motion('still', JOINTS, WHEELS)
     for t in (0.0, 1.0, 17.5):
         assert np.all(motion.joint_state(t).positions == 0.0)
+        assert np.all(motion.joint_state(t).velocities == 0.0)
         assert np.all(motion.odometry(t).position == 0.0)
+    # A joint whose range excludes zero rests at its nearest limit.
+    offset = make_motion('still', [('lift', 0.1, 0.4), ('neg', -0.9, -0.2)])
+    assert np.allclose(offset.joint_state(3.0).positions, [0.1, -0.2])
 
 
 def test_seeded_noise_is_reproducible_and_has_the_requested_spread():

@@ -284,7 +284,8 @@ def make_motion(kind: str, joints: Sequence[tuple[str, float | None, float | Non
     """Build a named motion for a robot.
 
     :param kind: ``'figure_eight'`` (drive a figure-eight, sweep the other joints),
-        ``'sweep'`` (base still, sweep the other joints) or ``'still'``.
+        ``'sweep'`` (base still, sweep the other joints) or ``'still'`` (joints at zero, or
+        at the nearest limit when zero is outside it).
     :param joints: ``(name, lower, upper)`` of every movable joint, in publishing order.
     :param wheel_joints: ``(left, right)`` wheel joint names, or ``None`` for no wheels.
     :param speed: forward speed of the figure-eight (m/s).
@@ -298,8 +299,13 @@ def make_motion(kind: str, joints: Sequence[tuple[str, float | None, float | Non
     wheels = set(wheel_joints or ())
     others = [(n, lo, hi) for n, lo, hi in joints if n not in wheels]
     sweep = None
-    if kind != 'still' and others:
+    if others:
         sweep = JointSweep.within_limits([n for n, _, _ in others], [lo for _, lo, _ in others],
                                          [hi for _, _, hi in others], period=sweep_period)
+    if kind == 'still' and sweep is not None:  # hold zero, or the nearest limit
+        lower = np.array([-math.inf if lo is None else lo for _, lo, _ in others], dtype=float)
+        upper = np.array([math.inf if hi is None else hi for _, _, hi in others], dtype=float)
+        sweep = JointSweep(sweep.names, np.clip(0.0, lower, upper), np.zeros(len(others)),
+                           sweep_period)
     base = FigureEight(speed, period) if kind == 'figure_eight' else StandStill()
     return ScriptedMotion(names, base, sweep, wheel_joints, geometry)

@@ -76,8 +76,7 @@ class PhysicalSimNode(Node):
         xacro_args = dict(a.split(':=', 1) for a in p['robot_description_args'] if ':=' in a)
         robot = load_robot_description(p['robot_description_file'] or default_robot_path(),
                                        xacro_args or None)
-        joints = [(j.name, j.lower, j.upper) for name in robot.movable_joint_names
-                  for j in (robot.joint(name),)]
+        joints = [(j.name, j.lower, j.upper) for j in map(robot.joint, robot.movable_joint_names)]
         self._motion = make_motion(
             p['motion'], joints, robot.wheel_joint_names, speed=float(p['speed']),
             period=float(p['period']), sweep_period=float(p['sweep_period']),
