@@ -16,15 +16,13 @@ The ROS domain and discovery range come from ``test/conftest.py`` through the en
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-import os
 from pathlib import Path
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
+
+from twin_bridge.process_group import ManagedProcess, format_param, ros_argv
 
 __all__ = [
     'Collector',
@@ -48,17 +46,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.02
         time.sleep(step)
 
 
-def format_param(value: Any) -> str:
-    """A value as written after ``-p name:=`` on a ROS command line (YAML syntax)."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (list, tuple)):
-        return '[' + ', '.join(format_param(v) for v in value) + ']'
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return repr(value)
-
-
 def write_params_file(path: Path, node_name: str, params: Mapping[str, Any]) -> Path:
     """Write a ROS 2 parameters YAML (``node_name: ros__parameters: ...``) and return its path.
 
@@ -71,68 +58,13 @@ def write_params_file(path: Path, node_name: str, params: Mapping[str, Any]) -> 
     return path
 
 
-@dataclass
-class NodeProcess:
-    """A node running as a child process in its own session, its output going to a file."""
-
-    popen: subprocess.Popen
-    log_path: Path
-    argv: list[str] = field(default_factory=list)
-
-    @property
-    def pid(self) -> int:
-        """Process id of the node."""
-        return self.popen.pid
-
-    def running(self) -> bool:
-        """True while the process has not exited."""
-        return self.popen.poll() is None
-
-    def output(self) -> str:
-        """Everything the process wrote to stdout and stderr so far."""
-        try:
-            return self.log_path.read_text(encoding='utf-8', errors='replace')
-        except FileNotFoundError:
-            return ''
-
-    def send_signal(self, sig: int) -> None:
-        """Send ``sig`` to the node process itself (not its group)."""
-        if self.running():
-            self.popen.send_signal(sig)
-
-    def wait(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` s for exit; the exit code, or ``None`` if still running."""
-        try:
-            return self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
+class NodeProcess(ManagedProcess):
+    """A node process (see :class:`twin_bridge.process_group.ManagedProcess`) whose ``stop``
+    takes the signal to try first, as the signal tests need."""
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:
-        """Send ``sig`` and wait for exit; kill the process group if it does not exit in time.
-
-        :return: the exit code (negative signal number if it had to be killed)
-        """
-        self.send_signal(sig)
-        code = self.wait(timeout)
-        if code is None:
-            self.kill()
-            code = self.popen.wait(timeout=5.0)
-        return code
-
-    def kill(self) -> None:
-        """SIGKILL the node's whole process group (it runs in its own session)."""
-        if self.running():
-            try:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-    def __enter__(self) -> NodeProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.running():
-            self.stop(timeout=5.0)
+        """Send ``sig``, then SIGTERM, then SIGKILL the group; return the exit code."""
+        return super().stop(timeout, first_signal=sig)
 
 
 def spawn_node(module: str, *, params: Mapping[str, Any] | None = None,
@@ -149,25 +81,12 @@ def spawn_node(module: str, *, params: Mapping[str, Any] | None = None,
     :param env: extra environment variables (on top of ``os.environ``)
     :param log_dir: where the combined stdout/stderr file goes (default: a temp dir)
     """
-    argv = [sys.executable, '-u', '-m', module, *args]
-    extra = list(ros_args)
-    for name, value in (params or {}).items():
-        extra += ['-p', f'{name}:={format_param(value)}']
     if params_file is not None:
-        extra += ['--params-file', str(params_file)]
-    if extra:
-        argv += ['--ros-args', *extra]
+        ros_args = [*ros_args, '--params-file', str(params_file)]
+    argv = ros_argv(module, params, args, ros_args)
     log_dir = Path(log_dir) if log_dir is not None else Path(tempfile.mkdtemp(prefix='ros_node_'))
     log_path = log_dir / f'{module.rsplit(".", 1)[-1]}_{time.monotonic_ns()}.log'
-    child_env = dict(os.environ)
-    child_env.setdefault('PYTHONUNBUFFERED', '1')
-    child_env['RCUTILS_LOGGING_BUFFERED_STREAM'] = '0'
-    child_env.update(env or {})
-    with open(log_path, 'wb') as log:
-        popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, env=child_env,
-                                 start_new_session=True)
-    return NodeProcess(popen, log_path, argv)
+    return NodeProcess(module, argv, log_path, env)
 
 
 class Collector:

@@ -90,33 +90,54 @@ class ManagedProcess:
         """The last ``lines`` lines of the process output."""
         return '\n'.join(self.output().rstrip().splitlines()[-lines:])
 
-    def stop(self, timeout: float = 10.0) -> int:
-        """Stop the process: SIGINT, then SIGTERM, then SIGKILL to its whole group.
+    def send_signal(self, sig: int) -> None:
+        """Send ``sig`` to the process itself (not its group) if it is still running."""
+        if self.running():
+            try:
+                self.popen.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` s for exit; the exit code, or ``None`` if still running."""
+        try:
+            return self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, timeout: float = 10.0, *, first_signal: int = signal.SIGINT) -> int:
+        """Stop the process: ``first_signal`` (SIGINT), then SIGTERM, then SIGKILL to its
+        whole group.
 
         Each step waits up to ``timeout / 2`` (SIGKILL: up to 5 s). Afterwards nothing of the
         group is left running.
 
         :return: the exit code (negative signal number if it had to be killed)
         """
-        for sig, wait in ((signal.SIGINT, timeout / 2), (signal.SIGTERM, timeout / 2)):
-            if self.popen.poll() is not None:
+        for sig in (first_signal, signal.SIGTERM):
+            if not self.running():
                 break
-            try:
-                self.popen.send_signal(sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.popen.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
+            self.send_signal(sig)
+            self.wait(timeout / 2)
         code = self.popen.poll()
         if code is None or group_members(self.pid):
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            self.kill()
             code = self.popen.wait(timeout=5.0)
         return code
+
+    def __enter__(self) -> ManagedProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.running():
+            self.stop(timeout=5.0)
 
 
 class ProcessGroup:
