@@ -379,3 +379,19 @@ def test_robot_mujoco_rejects_is_a_robot_error(geometry, message):
             '</collision></link></robot>')
     with pytest.raises(RobotDescriptionError, match=f'bad.urdf: {message}'):
         EmbeddedBackend(ROOM, parse_urdf(urdf, source='bad.urdf'), search_path=SEARCH)
+
+
+def test_scan_sees_world_bodies_that_moved_during_dynamics(robot):
+    """A box dropped from above the scan plane is culled at first and seen once it lands."""
+    spec = mujoco.MjSpec()
+    spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[10, 10, 0.1])
+    box = spec.worldbody.add_body(pos=[2.0, 0.0, 1.5])
+    box.add_freejoint()
+    box.add_geom(name='drop_box', type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.3, 0.3, 0.3], mass=2.0)
+    backend = EmbeddedBackend(spec, robot, lidar_noise=False)
+    backend.mirror(odom(0.0, 0.0, 0.0))
+    assert backend.scan().ranges[360] == np.inf  # beam 360 points along +x
+    backend.step(1.5)
+    backend.mirror(odom(0.0, 0.0, 0.0))
+    assert backend.data.geom('drop_box').xpos[2] == pytest.approx(0.3, abs=0.01)  # landed
+    assert backend.scan().ranges[360] == pytest.approx(2.0 - 0.3 - 0.1, abs=2e-3)

@@ -131,14 +131,16 @@ class EmbeddedBackend(SimulatorBackend):
         self._geomgroup = np.ones(mujoco.mjNGROUP, dtype=np.uint8)
         self._geomgroup[ROBOT_GEOM_GROUP] = 0
         self._geomgroup[CULLED_GEOM_GROUP] = 0
-        # Scan-plane culling candidates: bounded (non-plane) geoms the lidar may hit, with
-        # their local bounding boxes (centre, half-size).
+        # Scan-plane culling candidates: bounded (non-plane) geoms the lidar may hit. Only the
+        # world's geoms qualify, and they move only in step(), so their world-frame bounding
+        # boxes are cached and refreshed after dynamics.
         m = self.model
         bounded = (m.geom_rbound > 0) & self._geomgroup[m.geom_group].astype(bool)
         self._cull_ids = np.flatnonzero(bounded)
         self._cull_group = m.geom_group[self._cull_ids].copy()
-        self._cull_centre = m.geom_aabb[self._cull_ids, :3].copy()
-        self._cull_half = m.geom_aabb[self._cull_ids, 3:].copy()
+        self._cull_centre = np.zeros((len(self._cull_ids), 3))
+        self._cull_half = np.zeros((len(self._cull_ids), 3))
+        self._cull_stale = True
         self._noise_stddev = spec.noise_stddev if noise else 0.0
         self._noise_mean = spec.noise_mean if noise else 0.0
         self._rng = np.random.default_rng(seed)
@@ -232,18 +234,20 @@ class EmbeddedBackend(SimulatorBackend):
             self._update_kinematics()
             self._ray_pnt[:] = self.data.site_xpos[self._site]
             rot = self.data.site_xmat[self._site].reshape(3, 3)
-            np.matmul(self._local_dirs, rot.T, out=self._ray_vec)
-            # A planar scan only meets geoms whose bounding box crosses the scan plane; the
-            # others go to the culled group for this one call (mj_multiRay's cost grows with
-            # rays x enabled geoms).
-            ids = self._cull_ids
-            normal = rot[:, 2]
-            local_normal = normal @ self.data.geom_xmat[ids].reshape(-1, 3, 3)  # in geom frames
-            offset = (self.data.geom_xpos[ids] - self._ray_pnt) @ normal
-            offset += np.einsum('ij,ij->i', local_normal, self._cull_centre)
-            extent = np.einsum('ij,ij->i', np.abs(local_normal), self._cull_half)
+            mujoco.mju_mulMatMatT(self._ray_vec, self._local_dirs, rot)  # beams in world
             groups = self.model.geom_group
-            groups[ids] = np.where(np.abs(offset) > extent, CULLED_GEOM_GROUP, self._cull_group)
+            ids = self._cull_ids
+            if len(ids):
+                # A planar scan only meets geoms whose bounding box crosses the scan plane;
+                # the others go to the culled group for this one call (mj_multiRay's cost
+                # grows with rays x enabled geoms).
+                if self._cull_stale:
+                    self._update_world_boxes()
+                normal = rot[:, 2]
+                offset = (self._cull_centre - self._ray_pnt) @ normal
+                extent = self._cull_half @ np.abs(normal)
+                groups[ids] = np.where(np.abs(offset) > extent, CULLED_GEOM_GROUP,
+                                       self._cull_group)
             try:
                 mujoco.mj_multiRay(self.model, self.data, self._ray_pnt,
                                    self._ray_vec.reshape(-1), self._geomgroup, 1, -1,
@@ -252,17 +256,27 @@ class EmbeddedBackend(SimulatorBackend):
             finally:
                 groups[ids] = self._cull_group
             ranges = self._ray_dist.copy()
-            hit = self._ray_geom >= 0
+            miss = self._ray_geom < 0
         if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
-            ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape) * hit
-        ranges[~hit] = np.inf
-        ranges[ranges > spec.range_max] = np.inf
-        ranges[ranges < spec.range_min] = -np.inf
+            ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape)
+        np.putmask(ranges, miss, np.inf)
+        np.putmask(ranges, ranges > spec.range_max, np.inf)
+        np.putmask(ranges, ranges < spec.range_min, -np.inf)
         return ScanData(
             frame_id=spec.frame_id, angle_min=spec.min_angle, angle_max=spec.max_angle,
             angle_increment=spec.angle_increment, time_increment=0.0,
             scan_time=self._scan_time, range_min=spec.range_min, range_max=spec.range_max,
             ranges=ranges.astype(np.float32))
+
+    def _update_world_boxes(self) -> None:
+        """World-frame bounding boxes (centre, half-size) of the culling candidates."""
+        ids = self._cull_ids
+        xmat = self.data.geom_xmat[ids].reshape(-1, 3, 3)
+        aabb = self.model.geom_aabb[ids]
+        self._cull_centre[:] = self.data.geom_xpos[ids] + np.einsum('kij,kj->ki', xmat,
+                                                                     aabb[:, :3])
+        self._cull_half[:] = np.einsum('kij,kj->ki', np.abs(xmat), aabb[:, 3:])
+        self._cull_stale = False
 
     def odometry(self) -> OdometrySample | None:
         """Base pose and twist (twist in the base frame); ``None`` before any pose is known."""
@@ -313,6 +327,7 @@ class EmbeddedBackend(SimulatorBackend):
             self.data.ctrl[self._hold_act] = self.data.qpos[self._hold_qpos]
             mujoco.mj_step(self.model, self.data, nstep)
             self._dirty = True
+            self._cull_stale = True  # world bodies may have moved
             self._pose_known = self._joints_known = True
 
     def close(self) -> None:
