@@ -96,7 +96,6 @@ class EmbeddedBackend(SimulatorBackend):
         free = m.joint(ROBOT_PREFIX + FREE_JOINT_NAME)
         self._free_qpos = int(free.qposadr[0])
         self._free_dof = int(free.dofadr[0])
-        self._root_body = int(free.bodyid[0])
         self._joint_names = tuple(self._robot.movable_joint_names)
         self._joint_index: dict[str, int] = {n: i for i, n in enumerate(self._joint_names)}
         joints = [m.joint(ROBOT_PREFIX + n) for n in self._joint_names]
@@ -334,11 +333,6 @@ class EmbeddedBackend(SimulatorBackend):
         """Nothing to release (the model lives in this process)."""
 
     # -- helpers ----------------------------------------------------------------------------
-
-    def set_base_pose(self, position: np.ndarray, orientation_xyzw: np.ndarray) -> None:
-        """Shortcut for :meth:`mirror` with a pose and zero twist."""
-        self.mirror(OdometrySample(position=np.asarray(position, dtype=float),
-                                   orientation=np.asarray(orientation_xyzw, dtype=float)))
 
     def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """World position and ``(x, y, z, w)`` orientation of the lidar sensor frame."""
