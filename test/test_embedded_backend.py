@@ -395,3 +395,12 @@ def test_scan_sees_world_bodies_that_moved_during_dynamics(robot):
     backend.mirror(odom(0.0, 0.0, 0.0))
     assert backend.data.geom('drop_box').xpos[2] == pytest.approx(0.3, abs=0.01)  # landed
     assert backend.scan().ranges[360] == pytest.approx(2.0 - 0.3 - 0.1, abs=2e-3)
+
+
+def test_set_base_pose_is_mirror_with_zero_twist(backend):
+    backend.mirror(odom(0.0, 0.0, 0.0, linear_velocity=np.array([1.0, 0, 0])))
+    backend.set_base_pose(np.array([0.5, -0.5, 0.0]), quat_from_rpy(0, 0, 1.0))
+    out = backend.odometry()
+    np.testing.assert_allclose(out.position, [0.5, -0.5, 0.0])
+    assert yaw_from_quat(out.orientation) == pytest.approx(1.0)
+    np.testing.assert_array_equal(out.linear_velocity, np.zeros(3))

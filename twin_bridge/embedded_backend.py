@@ -334,6 +334,11 @@ class EmbeddedBackend(SimulatorBackend):
 
     # -- helpers ----------------------------------------------------------------------------
 
+    def set_base_pose(self, position: np.ndarray, orientation_xyzw: np.ndarray) -> None:
+        """Shortcut for :meth:`mirror` with a base pose (``(x, y, z, w)``) and zero twist."""
+        self.mirror(OdometrySample(position=np.asarray(position, dtype=float),
+                                   orientation=np.asarray(orientation_xyzw, dtype=float)))
+
     def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """World position and ``(x, y, z, w)`` orientation of the lidar sensor frame."""
         if self._lidar is None:
