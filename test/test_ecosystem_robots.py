@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 from pathlib import Path
+import time
 
 import mujoco
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 from twin_bridge.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.errors import RobotDescriptionError, TwinBridgeError
 from twin_bridge.robot_description import load_robot_description
-from twin_bridge.state import JointStateSample
+from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.twin_session import TwinSession
 
 DATA = Path(__file__).resolve().parent / 'data' / 'ecosystem' / 'robots'
 TB3_URDF = DATA / 'turtlebot3_burger_style.urdf'
@@ -332,3 +334,72 @@ def test_single_layer_vertical_block_is_fine(caplog):
         robot = load_robot_description(_rig(vertical=single))
     assert robot.lidar.samples == 360
     assert not [r for r in caplog.records if 'vertical' in r.getMessage()]
+
+
+# -- odometry frames ---------------------------------------------------------------------------
+
+def test_odometry_of_base_footprint_places_base_link_above_it(ament_prefix):
+    """nav2-style robots: base_link is the URDF root, base_footprint a fixed child on the
+    ground below it, and odometry often reports odom -> base_footprint. Mirroring that pose
+    onto base_link would sink the twin 0.15 m (its lidar scans at the wrong height). The
+    twin must honour the sample's child_frame_id, or refuse it naming the frame."""
+    robot = load_robot_description(SAM_BOT_XACRO)
+    assert robot.root_link == 'base_link'
+    backend = EmbeddedBackend('empty', robot, lidar_noise=False)
+    session = TwinSession(backend)
+    now = time.time_ns()
+    sample = OdometrySample(position=np.array([1.0, 2.0, 0.0]), orientation=IDENTITY,
+                            stamp_ns=now, child_frame_id='base_footprint')
+    outcome = session.on_odometry(sample, time.monotonic(), now)
+    if not outcome.accepted:
+        assert 'base_footprint' in outcome.describe()
+        return
+    np.testing.assert_allclose(backend.lidar_pose()[0], [1.0, 2.0, 0.15 + 0.12], atol=1e-9)
+
+
+def test_virtual_odom_names_the_frame_whose_pose_it_carries(ament_prefix, tmp_path):
+    """TurtleBot3: the URDF root and odometry child frame is base_footprint; base_link is a
+    different link 1 cm above. With default parameters /virtual/odom must not label the
+    base_footprint pose as base_link."""
+    from nav_msgs.msg import Odometry
+    from ros_harness import RosTestContext, spawn_node
+
+    params = {'world': 'empty', 'robot_description_file': str(TB3_URDF),
+              'diagnostics_period': 0.5}
+    with RosTestContext('tb3_frames_observer') as ros, spawn_node(
+            'twin_bridge.ros.bridge_node', params=params, log_dir=tmp_path,
+            env={'AMENT_PREFIX_PATH': str(ament_prefix)}) as proc:
+        pub = ros.node.create_publisher(Odometry, 'odom', 10)
+        out = ros.collect('virtual/odom', Odometry)
+        assert ros.wait_for_subscribers(pub, 45.0, process=proc), proc.output()
+        msg = Odometry()
+        msg.header.frame_id, msg.child_frame_id = 'odom', 'base_footprint'
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(time.time_ns(), 10**9)
+        msg.pose.pose.position.x = 0.5
+        msg.pose.pose.orientation.w = 1.0
+        pub.publish(msg)
+        assert ros.spin_until(lambda: len(out) > 0, 15.0, proc), proc.output()
+        assert out.last.pose.pose.position.x == pytest.approx(0.5)
+        assert out.last.child_frame_id == 'base_footprint', proc.output()[-2000:]
+        assert proc.stop() == 0
+
+
+def test_a_second_lidar_is_not_dropped_silently(caplog):
+    """AMRs often carry two 2D lidars (front and rear). The twin publishes one scan: the
+    sensor it leaves out must at least be named in a warning (or both be supported)."""
+    rear_link = _link('rear_lidar_link')
+    rear_joint = ('<joint name="rear_lidar_joint" type="fixed"><parent link="base_link"/>'
+                  '<child link="rear_lidar_link"/><origin xyz="-0.2 0 0.2" rpy="0 0 3.14159"/>'
+                  '</joint>')
+    rear_sensor = (
+        '<gazebo reference="rear_lidar_link"><sensor name="rear_lidar" type="gpu_lidar">'
+        '<lidar><scan><horizontal><samples>270</samples><min_angle>-2.35</min_angle>'
+        '<max_angle>2.35</max_angle></horizontal></scan><range><min>0.1</min><max>10</max>'
+        '</range></lidar></sensor></gazebo>')
+    urdf = _rig(rear_link, rear_joint).replace('</robot>', rear_sensor + '</robot>')
+    with caplog.at_level(logging.WARNING):
+        robot = load_robot_description(urdf)
+        EmbeddedBackend('empty', robot, lidar_noise=False)
+    assert robot.lidar.name == 'lidar'
+    assert any('rear_lidar' in r.getMessage() for r in caplog.records), (
+        'the rear lidar was ignored without a word')
