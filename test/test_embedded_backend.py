@@ -404,3 +404,78 @@ def test_set_base_pose_is_mirror_with_zero_twist(backend):
     np.testing.assert_allclose(out.position, [0.5, -0.5, 0.0])
     assert yaw_from_quat(out.orientation) == pytest.approx(1.0)
     np.testing.assert_array_equal(out.linear_velocity, np.zeros(3))
+
+
+FOOTPRINT_ROBOT = '''<robot name="fp">
+  <link name="base_link"><collision><geometry><box size="0.3 0.2 0.1"/></geometry></collision>
+    <inertial><mass value="2"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"/>
+    </inertial></link>
+  <link name="base_footprint"/>
+  <joint name="footprint_joint" type="fixed"><parent link="base_link"/>
+    <child link="base_footprint"/><origin xyz="0.05 -0.02 -0.15" rpy="0 0 0.3"/></joint>
+  <link name="arm"><inertial><mass value="0.2"/>
+    <inertia ixx="0.001" ixy="0" ixz="0" iyy="0.001" iyz="0" izz="0.001"/></inertial></link>
+  <joint name="arm_joint" type="revolute"><parent link="base_link"/><child link="arm"/>
+    <axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>
+  <link name="finger"><inertial><mass value="0.05"/>
+    <inertia ixx="0.0001" ixy="0" ixz="0" iyy="0.0001" iyz="0" izz="0.0001"/></inertial></link>
+  <joint name="finger_joint" type="prismatic"><parent link="arm"/><child link="finger"/>
+    <axis xyz="0 1 0"/><limit lower="-0.1" upper="0.1"/>
+    <mimic joint="arm_joint" multiplier="-0.05" offset="0.01"/></joint>
+</robot>'''
+
+
+def test_odometry_of_a_frame_fixed_to_the_root_places_the_root():
+    robot = parse_urdf(FOOTPRINT_ROBOT)
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    q = quat_from_rpy(0.0, 0.0, 0.8)
+    sample = OdometrySample(position=np.array([1.0, 2.0, 0.0]), orientation=q,
+                            linear_velocity=np.array([0.4, 0.1, 0.0]),
+                            angular_velocity=np.array([0.0, 0.0, 0.5]),
+                            child_frame_id='base_footprint')
+    backend.mirror(sample)
+    data = mujoco.MjData(backend.model)
+    data.qpos[:], data.qvel[:] = backend.data.qpos, backend.data.qvel
+    mujoco.mj_forward(backend.model, data)
+    body = backend.model.body('robot/base_footprint').id
+    np.testing.assert_allclose(data.xpos[body], sample.position, atol=1e-12)
+    np.testing.assert_allclose(np.abs(data.xquat[body] @ [q[3], q[0], q[1], q[2]]), 1.0,
+                               atol=1e-12)
+    velocity = np.zeros(6)  # [angular, linear] of the footprint origin, in its own frame
+    mujoco.mj_objectVelocity(backend.model, data, mujoco.mjtObj.mjOBJ_XBODY, body, velocity, 1)
+    np.testing.assert_allclose(velocity[3:], sample.linear_velocity, atol=1e-12)
+    np.testing.assert_allclose(velocity[:3], sample.angular_velocity, atol=1e-12)
+    # The root-link view of the same state.
+    root = backend.odometry()
+    assert root.child_frame_id == 'base_link'
+    assert root.position[2] == pytest.approx(0.15)
+
+
+def test_odometry_frame_on_a_moving_link_is_refused_unknown_frame_warned(caplog):
+    backend = EmbeddedBackend(ROOM, parse_urdf(FOOTPRINT_ROBOT), search_path=SEARCH)
+    moving = OdometrySample(position=np.zeros(3), orientation=np.array([0, 0, 0, 1.0]),
+                            child_frame_id='arm')
+    with pytest.raises(BackendError, match='"arm" moves with joints'):
+        backend.mirror(moving)
+    with caplog.at_level('WARNING', logger='twin_bridge.embedded_backend'):
+        for _ in range(3):
+            backend.mirror(OdometrySample(position=np.array([0.5, 0, 0]),
+                                          orientation=np.array([0, 0, 0, 1.0]),
+                                          child_frame_id='chassis'))
+    assert sum('"chassis"' in r.getMessage() for r in caplog.records) == 1  # once
+    np.testing.assert_allclose(backend.odometry().position, [0.5, 0, 0])
+
+
+def test_mimic_joint_follows_its_master():
+    robot = parse_urdf(FOOTPRINT_ROBOT)
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
+    assert robot.movable_joint_names == ('arm_joint', 'finger_joint')
+    backend.mirror(joints=JointStateSample(names=('arm_joint',), positions=np.array([0.6]),
+                                           velocities=np.array([2.0])))
+    state = backend.joint_state()
+    np.testing.assert_allclose(state.positions, [0.6, -0.05 * 0.6 + 0.01])
+    np.testing.assert_allclose(state.velocities, [2.0, -0.1])
+    # Dynamics keep the coupling (MuJoCo equality) and hold the master's position.
+    backend.step(0.2)
+    arm, finger = backend.joint_state().positions
+    assert finger == pytest.approx(-0.05 * arm + 0.01, abs=1e-3)

@@ -174,3 +174,28 @@ def test_fixed_base_robot_is_refused_clearly():
             '</robot>')
     with pytest.raises(RobotDescriptionError, match='arm.urdf: root link "world"'):
         robot_spec(parse_urdf(urdf, source='arm.urdf'))
+
+
+def test_floating_joint_is_held_fixed_with_a_warning(caplog):
+    urdf = ('<robot name="r"><link name="base"><collision><geometry><box size="0.1 0.1 0.1"/>'
+            '</geometry></collision></link><link name="payload"><collision><geometry>'
+            '<sphere radius="0.05"/></geometry></collision></link>'
+            '<joint name="payload_joint" type="floating"><parent link="base"/>'
+            '<child link="payload"/><origin xyz="0 0 0.2"/></joint></robot>')
+    with caplog.at_level('WARNING', logger='twin_bridge.mujoco_robot'):
+        model, data = compiled(parse_urdf(urdf, source='float.urdf'))
+    assert 'floating joint "payload_joint"' in caplog.text and 'float.urdf' in caplog.text
+    assert model.njnt == 1  # only the base's free joint
+    np.testing.assert_allclose(data.body('payload').xpos, [0, 0, 0.2], atol=1e-12)
+
+
+def test_mimic_joint_has_an_equality_not_an_actuator():
+    urdf = ('<robot name="r"><link name="base"/><link name="a"/><link name="b"/>'
+            '<joint name="ja" type="revolute"><parent link="base"/><child link="a"/>'
+            '<axis xyz="0 0 1"/><limit lower="-1" upper="1"/></joint>'
+            '<joint name="jb" type="revolute"><parent link="base"/><child link="b"/>'
+            '<axis xyz="0 0 1"/><limit lower="-1" upper="1"/>'
+            '<mimic joint="ja" multiplier="2"/></joint></robot>')
+    model, _ = compiled(parse_urdf(urdf))
+    assert [model.actuator(i).name for i in range(model.nu)] == ['ja']
+    assert model.neq == 1 and model.eq_type[0] == mujoco.mjtEq.mjEQ_JOINT

@@ -225,3 +225,29 @@ def test_malformed_urdf_errors(text, message):
 def test_missing_file():
     with pytest.raises(RobotDescriptionError, match='not found'):
         load_robot_description('/nonexistent/robot.urdf')
+
+
+def test_extra_lidars_and_3d_layers_are_named_in_warnings(caplog):
+    body = ('<lidar><scan><horizontal><samples>10</samples></horizontal>{v}</scan>'
+            '<range><max>5</max></range></lidar>')
+    layered = body.format(v='<vertical><samples>16</samples></vertical>')
+    second = lidar_tag(body.format(v=''), reference='wheel_a').replace('name="s"', 'name="rear"')
+    with caplog.at_level('WARNING', logger='twin_bridge.robot_description'):
+        robot = parse_urdf(minimal_urdf(sensor=lidar_tag(layered) + second))
+    assert robot.lidar.name == 's' and robot.lidar.link == 'base'
+    messages = ' '.join(r.getMessage() for r in caplog.records)
+    assert '16 vertical samples' in messages and '"rear" on "wheel_a"' in messages
+
+
+def test_mimic_joints_are_parsed_and_checked():
+    mimic = minimal_urdf().replace(
+        '<joint name="jb" type="continuous">',
+        '<joint name="jb" type="continuous"><mimic joint="ja" multiplier="-2" offset="0.5"/>')
+    joint = parse_urdf(mimic).joint('jb')
+    assert (joint.mimic_joint, joint.mimic_multiplier, joint.mimic_offset) == ('ja', -2.0, 0.5)
+    with pytest.raises(RobotDescriptionError, match='must couple two movable joints'):
+        parse_urdf(mimic.replace('mimic joint="ja"', 'mimic joint="nope"'))
+    cycle = mimic.replace('<joint name="ja" type="continuous">',
+                          '<joint name="ja" type="continuous"><mimic joint="jb"/>')
+    with pytest.raises(RobotDescriptionError, match='cycle'):
+        parse_urdf(cycle)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 import threading
@@ -20,6 +21,8 @@ from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
 
 __all__ = ['CULLED_GEOM_GROUP', 'ROBOT_PREFIX', 'EmbeddedBackend']
+
+LOGGER = logging.getLogger(__name__)
 
 #: Prefix of every robot element name inside the combined MuJoCo model.
 ROBOT_PREFIX = 'robot/'
@@ -102,11 +105,42 @@ class EmbeddedBackend(SimulatorBackend):
         self._qpos_adr = np.array([int(j.qposadr[0]) for j in joints], dtype=np.intp)
         self._dof_adr = np.array([int(j.dofadr[0]) for j in joints], dtype=np.intp)
         self._subset_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        # Links rigidly fixed to the root, usable as odometry child frames (base_footprint...).
+        self._frame_offsets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._warned_frames: set[str] = set()
+        by_child = {j.child: j for j in self._robot.joints}
+        for link in self._robot.links:
+            current = link
+            while current != self._robot.root_link and by_child[current].type == 'fixed':
+                current = by_child[current].parent
+            if current != self._robot.root_link or link == current:
+                continue
+            pose = self._robot.link_pose(link)  # the link in the root frame
+            rot = quat_to_matrix(pose.orientation)
+            self._frame_offsets[link] = (-rot.T @ pose.position, rot)
         wheels = self._robot.wheel_joint_names or ()
         self._wheel_names = tuple(wheels)
         self._wheel_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in wheels],
                                    dtype=np.intp)
-        others = [n for n in self._joint_names if n not in wheels]
+        # Mimic joints follow their master (applied as often as the longest mimic chain).
+        mimics = [j for j in self._robot.joints if j.movable and j.mimic_joint is not None]
+        rows = [self._joint_index[j.name] for j in mimics]
+        masters = [self._joint_index[j.mimic_joint] for j in mimics]
+        self._mimic_qpos = self._qpos_adr[rows]
+        self._mimic_dof = self._dof_adr[rows]
+        self._master_qpos = self._qpos_adr[masters]
+        self._master_dof = self._dof_adr[masters]
+        self._mimic_gain = np.array([j.mimic_multiplier for j in mimics])
+        self._mimic_offset = np.array([j.mimic_offset for j in mimics])
+        by_name = {j.name: j for j in self._robot.joints}
+        self._mimic_depth = 0
+        for joint in mimics:
+            depth, master = 1, by_name[joint.mimic_joint]
+            while master.mimic_joint is not None:
+                depth, master = depth + 1, by_name[master.mimic_joint]
+            self._mimic_depth = max(self._mimic_depth, depth)
+        mimic_names = {j.name for j in mimics}
+        others = [n for n in self._joint_names if n not in wheels and n not in mimic_names]
         self._hold_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in others],
                                   dtype=np.intp)
         self._hold_qpos = np.array([self._qpos_adr[self._joint_index[n]] for n in others],
@@ -166,13 +200,20 @@ class EmbeddedBackend(SimulatorBackend):
                joints: JointStateSample | None = None) -> None:
         """Set the base pose (and twist) and any subset of joint positions (and velocities).
 
-        Nothing changes when an input is refused.
+        Mimic joints (URDF ``<mimic>``) then follow their masters, whether or not the sample
+        names them. Nothing changes when an input is refused.
+
+        The odometry pose and twist are those of its ``child_frame_id``: the root link, or any
+        link fixed to it (e.g. ``base_footprint`` under a ``base_link`` root), converted to the
+        root's.
 
         :raise BackendError: a joint name the robot does not have as a movable joint, array
-            lengths that do not match, a non-finite value or a zero quaternion
+            lengths that do not match, a non-finite value, a zero quaternion, or an odometry
+            child frame that moves relative to the root
         """
-        qpos_idx = dof_idx = None
+        qpos_idx = dof_idx = offset = None
         if odometry is not None:
+            offset = self._frame_offset(odometry.child_frame_id)
             _check('odometry position', odometry.position, 3)
             if _check('odometry orientation', odometry.orientation, 4) == 0.0:
                 raise BackendError('odometry orientation is a zero quaternion')
@@ -186,24 +227,64 @@ class EmbeddedBackend(SimulatorBackend):
         with self._lock:
             qpos, qvel = self.data.qpos, self.data.qvel
             if odometry is not None:
-                a = self._free_qpos
-                qpos[a:a + 3] = odometry.position
+                a, d = self._free_qpos, self._free_dof
                 q = odometry.orientation
                 quat = qpos[a + 3:a + 7]
                 quat[:] = (q[3], q[0], q[1], q[2])
                 mujoco.mju_normalize4(quat)
-                # Free joint velocity: linear in the world frame, angular in the body frame;
-                # odometry twist is in the child (base) frame.
-                d = self._free_dof
-                mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
-                qvel[d + 3:d + 6] = odometry.angular_velocity
+                if offset is None:
+                    qpos[a:a + 3] = odometry.position
+                    # Free joint velocity: linear in the world frame, angular in the body
+                    # frame; odometry twist is in the child (here: root) frame.
+                    mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
+                    qvel[d + 3:d + 6] = odometry.angular_velocity
+                else:
+                    self._mirror_via_frame(odometry, offset, quat)
                 self._pose_known = True
             if joints is not None:
                 qpos[qpos_idx] = joints.positions
                 if joints.velocities is not None:
                     qvel[dof_idx] = joints.velocities
+                for _ in range(self._mimic_depth):
+                    qpos[self._mimic_qpos] = (self._mimic_gain * qpos[self._master_qpos]
+                                              + self._mimic_offset)
+                    qvel[self._mimic_dof] = self._mimic_gain * qvel[self._master_dof]
                 self._joints_known = True
             self._dirty = True
+
+    def _frame_offset(self, frame: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(root origin in frame, rotation frame->root)`` for a link fixed to the root,
+        ``None`` for the root itself (and, with a warning once, for a frame the robot lacks)."""
+        if frame == self._robot.root_link:
+            return None
+        offset = self._frame_offsets.get(frame)
+        if offset is not None:
+            return offset
+        if frame in self._robot.links:
+            raise BackendError(f'odometry child frame "{frame}" moves with joints relative to '
+                               f'the root link "{self._robot.root_link}"; use a frame fixed '
+                               'to the base')
+        if frame not in self._warned_frames:
+            self._warned_frames.add(frame)
+            LOGGER.warning('odometry child frame "%s" is not a link of robot "%s"; taking it '
+                           'as the root link "%s"', frame, self._robot.name,
+                           self._robot.root_link)
+        return None
+
+    def _mirror_via_frame(self, odometry: OdometrySample,
+                          offset: tuple[np.ndarray, np.ndarray], quat: np.ndarray) -> None:
+        """Write the root pose and twist from a pose/twist of a link fixed to the root.
+
+        ``quat`` (the free joint's slice of ``qpos``) holds the frame's orientation on entry.
+        """
+        root_in_frame, frame_to_root = offset
+        a, d = self._free_qpos, self._free_dof
+        world_from_frame = quat_to_matrix(quat_wxyz_to_xyzw(quat))
+        self.data.qpos[a:a + 3] = odometry.position + world_from_frame @ root_in_frame
+        mujoco.mju_mat2Quat(quat, (world_from_frame @ frame_to_root.T).ravel())
+        linear = odometry.linear_velocity + np.cross(odometry.angular_velocity, root_in_frame)
+        self.data.qvel[d:d + 3] = world_from_frame @ linear
+        self.data.qvel[d + 3:d + 6] = frame_to_root @ odometry.angular_velocity
 
     def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         cached = self._subset_cache.get(names)
@@ -335,9 +416,10 @@ class EmbeddedBackend(SimulatorBackend):
     # -- helpers ----------------------------------------------------------------------------
 
     def set_base_pose(self, position: np.ndarray, orientation_xyzw: np.ndarray) -> None:
-        """Shortcut for :meth:`mirror` with a base pose (``(x, y, z, w)``) and zero twist."""
+        """Shortcut for :meth:`mirror` with a root-link pose (``(x, y, z, w)``), zero twist."""
         self.mirror(OdometrySample(position=np.asarray(position, dtype=float),
-                                   orientation=np.asarray(orientation_xyzw, dtype=float)))
+                                   orientation=np.asarray(orientation_xyzw, dtype=float),
+                                   child_frame_id=self._robot.root_link))
 
     def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """World position and ``(x, y, z, w)`` orientation of the lidar sensor frame."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from pathlib import Path
 from urllib.parse import urlparse
 import xml.etree.ElementTree as ET
@@ -26,6 +27,8 @@ __all__ = [
     'robot_spec',
 ]
 
+LOGGER = logging.getLogger(__name__)
+
 #: Geom group of every robot geom; the lidar never casts against it.
 ROBOT_GEOM_GROUP = 2
 #: Name of the free joint added to the root link's body.
@@ -46,9 +49,10 @@ def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
 
     The root link's body gets a free joint (:data:`FREE_JOINT_NAME`); every geom is put in
     :data:`ROBOT_GEOM_GROUP`; wheel joints get velocity actuators and other movable joints
-    position actuators (named after the joint); caster geoms become frictionless; the lidar
-    (if any) gets a site :data:`LIDAR_SITE_NAME` at its sensor pose. Names of bodies and
-    joints are the URDF link and joint names.
+    position actuators (named after the joint; a mimic joint is coupled to its master by an
+    equality instead); floating joints become fixed (with a warning); caster geoms become
+    frictionless; the lidar (if any) gets a site :data:`LIDAR_SITE_NAME` at its sensor pose.
+    Names of bodies and joints are the URDF link and joint names.
 
     :raise RobotDescriptionError: naming the robot's source and the element at fault
     """
@@ -60,6 +64,13 @@ def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
     for tag in _STRIPPED:
         for elem in root.findall(tag):
             root.remove(elem)
+    for joint in root.findall('joint'):
+        if joint.get('type') == 'floating':
+            # MuJoCo allows free joints only on top-level bodies; joint_states never carry a
+            # floating joint's pose either, so the twin holds it at its origin.
+            LOGGER.warning('%s: floating joint "%s" is simulated as fixed at its origin',
+                           robot.source, joint.get('name'))
+            joint.set('type', 'fixed')
     assets = _collect_meshes(root, robot)
     mujoco_el = ET.SubElement(root, 'mujoco')
     ET.SubElement(mujoco_el, 'compiler', discardvisual='false', fusestatic='false',
@@ -172,8 +183,8 @@ def _configure_geoms(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
 def _add_actuators(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
     wheels = set(robot.wheel_joint_names or ())
     for joint in robot.joints:
-        if not joint.movable:
-            continue
+        if not joint.movable or joint.mimic_joint is not None:
+            continue  # MuJoCo's URDF import couples a mimic joint with an equality
         act = spec.add_actuator(name=joint.name, target=joint.name,
                                 trntype=mujoco.mjtTrn.mjTRN_JOINT)
         if joint.name in wheels:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import logging
 import math
 from pathlib import Path
 import xml.etree.ElementTree as ET
@@ -22,6 +23,8 @@ __all__ = [
     'parse_urdf',
 ]
 
+LOGGER = logging.getLogger(__name__)
+
 #: Gazebo sensor types read as a planar lidar (Harmonic ``gpu_lidar``/``lidar``, classic ``ray``).
 LIDAR_SENSOR_TYPES = ('gpu_lidar', 'lidar', 'gpu_ray', 'ray')
 _MOVABLE_TYPES = ('revolute', 'continuous', 'prismatic')
@@ -32,7 +35,8 @@ _JOINT_TYPES = ('revolute', 'continuous', 'prismatic', 'fixed', 'floating', 'pla
 class JointInfo:
     """One URDF joint. ``lower``/``upper`` are ``-inf``/``+inf`` when the joint has no limits.
 
-    ``origin`` is the child link frame in the parent link frame at joint position 0.
+    ``origin`` is the child link frame in the parent link frame at joint position 0. A
+    ``<mimic>`` joint follows ``mimic_joint``: ``q = mimic_multiplier * q_master + mimic_offset``.
     """
 
     name: str
@@ -43,6 +47,9 @@ class JointInfo:
     lower: float = -math.inf
     upper: float = math.inf
     origin: Pose = field(default_factory=Pose)
+    mimic_joint: str | None = None
+    mimic_multiplier: float = 1.0
+    mimic_offset: float = 0.0
 
     @property
     def movable(self) -> bool:
@@ -177,6 +184,7 @@ def parse_urdf(urdf_xml: str, *, source: str = '<string>',
         dupes = sorted({n for n in joint_names if joint_names.count(n) > 1})
         raise RobotDescriptionError(f'{source}: duplicate joint names {dupes}')
     root_link = _root_link(links, joints, source)
+    _check_mimics(joints, source)
     movable = tuple(j.name for j in joints if j.movable)
     desc_wo_lidar = RobotDescription(
         urdf_xml=urdf_xml, name=name, root_link=root_link, joints=joints,
@@ -248,8 +256,20 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
             raise RobotDescriptionError(f'{source}: {what}: bad <limit>: {exc}') from exc
         if not lower <= upper:
             raise RobotDescriptionError(f'{source}: {what}: <limit> lower {lower} > upper {upper}')
+    mimic = elem.find('mimic')
+    mimic_joint, multiplier, offset = None, 1.0, 0.0
+    if mimic is not None:
+        mimic_joint = mimic.get('joint')
+        if not mimic_joint:
+            raise RobotDescriptionError(f'{source}: {what}: <mimic> without joint')
+        try:
+            multiplier = float(mimic.get('multiplier', '1'))
+            offset = float(mimic.get('offset', '0'))
+        except ValueError as exc:
+            raise RobotDescriptionError(f'{source}: {what}: bad <mimic>: {exc}') from exc
     return JointInfo(name=name, type=jtype, parent=parent, child=child, axis=axis,
-                     lower=lower, upper=upper, origin=_origin(elem.find('origin'), what, source))
+                     lower=lower, upper=upper, origin=_origin(elem.find('origin'), what, source),
+                     mimic_joint=mimic_joint, mimic_multiplier=multiplier, mimic_offset=offset)
 
 
 def _root_link(links: list[str], joints: tuple[JointInfo, ...], source: str) -> str:
@@ -274,6 +294,25 @@ def _root_link(links: list[str], joints: tuple[JointInfo, ...], source: str) -> 
         raise RobotDescriptionError(
             f'{source}: links {sorted(set(links) - seen)} are not connected to root "{roots[0]}"')
     return roots[0]
+
+
+def _check_mimics(joints: tuple[JointInfo, ...], source: str) -> None:
+    """A mimic joint is movable and follows a movable joint, without cycles."""
+    by_name = {j.name: j for j in joints}
+    for joint in joints:
+        if joint.mimic_joint is None:
+            continue
+        master = by_name.get(joint.mimic_joint)
+        if master is None or not master.movable or not joint.movable:
+            raise RobotDescriptionError(
+                f'{source}: joint "{joint.name}": <mimic joint="{joint.mimic_joint}"> must '
+                'couple two movable joints')
+        seen = {joint.name}
+        while master.mimic_joint is not None:
+            if master.name in seen:
+                raise RobotDescriptionError(f'{source}: joint "{joint.name}": <mimic> cycle')
+            seen.add(master.name)
+            master = by_name[master.mimic_joint]
 
 
 def _wheel_joints(root: ET.Element, desc: RobotDescription) -> tuple[str, str] | None:
@@ -324,7 +363,9 @@ def _number(elem: ET.Element | None, path: str, default: float, what: str) -> fl
 
 
 def _parse_lidar(root: ET.Element, links: set[str], source: str) -> LidarSpec | None:
-    """The first planar lidar found in a ``<gazebo reference="LINK"><sensor>`` tag."""
+    """The first planar lidar found in a ``<gazebo reference="LINK"><sensor>`` tag; any further
+    lidar is named in a warning (the twin simulates one)."""
+    found = []
     for gazebo in root.findall('gazebo'):
         link = gazebo.get('reference')
         for sensor in gazebo.findall('sensor'):
@@ -333,8 +374,14 @@ def _parse_lidar(root: ET.Element, links: set[str], source: str) -> LidarSpec | 
             what = f'{source}: <gazebo reference="{link}"><sensor name="{sensor.get("name")}">'
             if not link or link not in links:
                 raise RobotDescriptionError(f'{what}: reference is not a link of the robot')
-            return _lidar_from_sensor(sensor, link, what)
-    return None
+            found.append((sensor, link, what))
+    if not found:
+        return None
+    if len(found) > 1:
+        LOGGER.warning('%s: robot has %d lidars; the twin simulates the first, "%s" on "%s", and '
+                       'ignores %s', source, len(found), found[0][0].get('name'), found[0][1],
+                       ', '.join(f'"{s.get("name")}" on "{link}"' for s, link, _ in found[1:]))
+    return _lidar_from_sensor(*found[0])
 
 
 def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:
@@ -354,6 +401,10 @@ def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:
     samples = int(round(samples_f * resolution)) if resolution > 0 else int(samples_f)
     if samples < 1:
         raise RobotDescriptionError(f'{what}: <samples> must be at least 1')
+    layers = _number(body.find('scan/vertical'), 'samples', 1.0, what)
+    if layers > 1:
+        LOGGER.warning('%s: %d vertical samples (<vertical>): the twin simulates only the '
+                       'horizontal plane (vertical angle 0, one LaserScan)', what, layers)
     min_angle = _number(horizontal, 'min_angle', 0.0, what)
     max_angle = _number(horizontal, 'max_angle', 0.0, what)
     if max_angle < min_angle:
