@@ -57,6 +57,9 @@ def test_default_robot_structure():
         assert act.biasprm[1] < 0  # -kp * qpos
         np.testing.assert_allclose(act.ctrlrange, [-limit, limit])
         assert model.joint(name).limited[0]
+    # Torque limits from the URDF <limit effort>.
+    np.testing.assert_allclose(model.actuator_forcerange, [[-5, 5], [-5, 5], [-2, 2], [-2, 2]])
+    assert np.all(model.actuator_forcelimited)
     assert not model.joint('left_wheel_joint').limited[0]
     # Lidar site at the link pose in the base frame.
     np.testing.assert_allclose(data.site(LIDAR_SITE_NAME).xpos, [0.1, 0.0, 0.30], atol=1e-12)

@@ -48,6 +48,8 @@ def test_default_robot_matches_contract():
     assert tilt.axis == (0, 1, 0) and (tilt.lower, tilt.upper) == (-0.7, 0.7)
     left = robot.joint('left_wheel_joint')
     assert left.type == 'continuous' and left.lower == -math.inf and left.upper == math.inf
+    assert (left.effort, left.velocity, pan.effort, pan.velocity) == (5.0, 20.0, 2.0, 3.0)
+    assert robot.joint('caster_joint').effort == math.inf
     # Wheel radius 0.06 (axle height above the ground-level base_link), separation 0.32.
     assert left.origin.position[2] == pytest.approx(0.06)
     separation = (robot.link_pose('left_wheel_link').position

@@ -187,6 +187,9 @@ def _add_actuators(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
             continue  # MuJoCo's URDF import couples a mimic joint with an equality
         act = spec.add_actuator(name=joint.name, target=joint.name,
                                 trntype=mujoco.mjtTrn.mjTRN_JOINT)
+        if np.isfinite(joint.effort):
+            act.forcerange = np.array([-joint.effort, joint.effort])
+            act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
         if joint.name in wheels:
             act.set_to_velocity(kv=WHEEL_KV)
         else:

@@ -37,6 +37,7 @@ class JointInfo:
 
     ``origin`` is the child link frame in the parent link frame at joint position 0. A
     ``<mimic>`` joint follows ``mimic_joint``: ``q = mimic_multiplier * q_master + mimic_offset``.
+    ``effort``/``velocity`` are the ``<limit>`` values (``inf`` when absent or 0).
     """
 
     name: str
@@ -50,6 +51,8 @@ class JointInfo:
     mimic_joint: str | None = None
     mimic_multiplier: float = 1.0
     mimic_offset: float = 0.0
+    effort: float = math.inf
+    velocity: float = math.inf
 
     @property
     def movable(self) -> bool:
@@ -256,6 +259,16 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
             raise RobotDescriptionError(f'{source}: {what}: bad <limit>: {exc}') from exc
         if not lower <= upper:
             raise RobotDescriptionError(f'{source}: {what}: <limit> lower {lower} > upper {upper}')
+    effort = velocity = math.inf
+    if limit is not None:
+        try:
+            effort = float(limit.get('effort', 'inf'))
+            velocity = float(limit.get('velocity', 'inf'))
+        except ValueError as exc:
+            raise RobotDescriptionError(f'{source}: {what}: bad <limit>: {exc}') from exc
+        # URDF writes 0 for "not given" in many descriptions: read it as no limit.
+        effort = effort if effort > 0 else math.inf
+        velocity = velocity if velocity > 0 else math.inf
     mimic = elem.find('mimic')
     mimic_joint, multiplier, offset = None, 1.0, 0.0
     if mimic is not None:
@@ -269,7 +282,8 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
             raise RobotDescriptionError(f'{source}: {what}: bad <mimic>: {exc}') from exc
     return JointInfo(name=name, type=jtype, parent=parent, child=child, axis=axis,
                      lower=lower, upper=upper, origin=_origin(elem.find('origin'), what, source),
-                     mimic_joint=mimic_joint, mimic_multiplier=multiplier, mimic_offset=offset)
+                     mimic_joint=mimic_joint, mimic_multiplier=multiplier, mimic_offset=offset,
+                     effort=effort, velocity=velocity)
 
 
 def _root_link(links: list[str], joints: tuple[JointInfo, ...], source: str) -> str:
