@@ -349,3 +349,41 @@ def test_burst_at_5khz_survives_and_ends_on_the_last_sample(bridge):
     # And the other stream was not starved.
     stamp = bridge.send_odom(position=(0.2, 0.0, 0.0))
     bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'odometry after the burst')
+
+
+# -- QoS of real drivers ------------------------------------------------------------------------
+
+def test_best_effort_publishers_are_mirrored(bridge):
+    """Many drivers (micro-ROS, sensor-data style bridges) publish best effort; a reliable
+    subscription would never match them, silently."""
+    from rclpy.qos import qos_profile_sensor_data
+
+    _set_good_state(bridge)
+    joints_pub = bridge.ros.node.create_publisher(JointState, 'joint_states',
+                                                  qos_profile_sensor_data)
+    odom_pub = bridge.ros.node.create_publisher(Odometry, 'odom', qos_profile_sensor_data)
+    try:
+        for pub in (joints_pub, odom_pub):
+            assert bridge.ros.wait_for_subscribers(pub, DISCOVERY_TIMEOUT, process=bridge.proc)
+        msg = JointState(name=['pan_joint'], position=[0.77])
+        stamp = time.time_ns()
+        _stamp(msg, stamp)
+        odom = Odometry()
+        odom.header.frame_id, odom.child_frame_id = 'odom', 'base_link'
+        _stamp(odom, stamp)
+        odom.pose.pose.position.x, odom.pose.pose.orientation.w = 0.9, 1.0
+
+        def mirrored():
+            return (any(stamp_of(m) == stamp for m in bridge.joints.messages)
+                    and any(stamp_of(m) == stamp for m in bridge.odom.messages))
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while not mirrored() and time.monotonic() < deadline:  # best effort: may need a resend
+            joints_pub.publish(msg)
+            odom_pub.publish(odom)
+            bridge.ros.spin_for(0.1)
+        assert mirrored(), bridge.proc.output()[-2000:]
+        assert bridge.joints_out(stamp, 'best-effort joint state')['pan_joint'] == pytest.approx(
+            0.77)
+    finally:
+        bridge.ros.node.destroy_publisher(joints_pub)
+        bridge.ros.node.destroy_publisher(odom_pub)
