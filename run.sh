@@ -4,6 +4,7 @@
 #   ./run.sh test [pytest options]      lint + the full test suite
 # Needs Debian/Ubuntu with Python >= 3.10; installs what is missing (apt as root or via sudo).
 set -euo pipefail
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${TWIN_BRIDGE_VENV:-$ROOT/.venv}
@@ -51,6 +52,8 @@ cmd=${1:-}
 case "$cmd" in
   demo)
     setup_venv requirements.txt
+    # Relative --world/--output paths are the caller's: run from where we were called.
+    cd "$CALLER_DIR"
     exec "$VENV/bin/python" -m twin_bridge.demo "$@"
     ;;
   test)

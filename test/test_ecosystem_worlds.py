@@ -244,3 +244,32 @@ def test_missing_model_error_names_uri_and_include(tmp_path):
     message = str(info.value)
     assert 'model://no_such_model' in message and str(world) in message
     assert 'GZ_SIM_RESOURCE_PATH' in message
+
+
+def test_mesh_uri_relative_to_the_model_file(tmp_path, robot):
+    """Model files often name meshes relative to themselves (``meshes/x.dae``)."""
+    model = tmp_path / 'models' / 'crate_rel'
+    shutil.copytree(MODELS / 'eco_crate', model)
+    sdf = model / 'model.sdf'
+    sdf.write_text(sdf.read_text(encoding='utf-8').replace('model://eco_crate/meshes/crate.dae',
+                                                           'meshes/crate.dae'), encoding='utf-8')
+    world = _world_with(tmp_path, '    <include><uri>model://crate_rel</uri>'
+                                  '<pose>1.5 0 0 0 0 0</pose></include>')
+    backend = _backend(world, robot, search_path=[tmp_path / 'models'])
+    assert _range_at(backend.scan(), 0) == pytest.approx(1.25, abs=2e-3)
+
+
+@pytest.mark.parametrize('suffix', ['.glb', '.gltf'])
+def test_gltf_meshes_that_gazebo_harmonic_reads(tmp_path, robot, suffix):
+    """Gazebo Harmonic loads glTF/GLB meshes (gz-common's assimp loader) and newer Fuel models
+    use them; a world that runs in Gazebo should not fail to load in the twin."""
+    import trimesh
+
+    trimesh.creation.box(extents=(0.5, 0.5, 0.5)).export(tmp_path / f'box{suffix}')
+    world = _world_with(tmp_path, f'''
+    <model name="box"><static>true</static><pose>1.5 0 0.25 0 0 0</pose>
+      <link name="link"><collision name="c">
+        <geometry><mesh><uri>box{suffix}</uri></mesh></geometry>
+      </collision></link></model>''')
+    backend = _backend(world, robot)
+    assert _range_at(backend.scan(), 0) == pytest.approx(1.25, abs=2e-3)
