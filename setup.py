@@ -43,7 +43,6 @@ setup(
     maintainer_email='maintainers@twin-bridge.dev',
     description='Digital twin bridge between a physical ROS 2 robot and Gazebo or MuJoCo.',
     license='Apache-2.0',
-    tests_require=['pytest'],
     entry_points={
         'console_scripts': [
             'twin_bridge = twin_bridge.ros.bridge_node:main',
