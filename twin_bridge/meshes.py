@@ -1,4 +1,4 @@
-"""Loading triangle meshes (STL, OBJ, COLLADA ``.dae``) as vertex and face arrays via trimesh."""
+"""Loading triangle meshes (STL, OBJ, COLLADA, glTF) as vertex and face arrays via trimesh."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
 
 __all__ = ['MESH_SUFFIXES', 'TriangleMesh', 'load_mesh']
 
-MESH_SUFFIXES = ('.stl', '.obj', '.dae')
+# glTF as Gazebo's assimp loader reads it: node transforms applied, no extra Y-up rotation.
+MESH_SUFFIXES = ('.stl', '.obj', '.dae', '.glb', '.gltf')
 # A flat mesh gets one extra vertex this far off its plane, so a convex hull exists.
 FLAT_MESH_THICKNESS = 1e-4
 
