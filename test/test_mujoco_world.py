@@ -303,3 +303,58 @@ def test_inertia_breaking_triangle_inequality_is_raised_and_listed(tmp_path):
     assert moments[2] == pytest.approx(1.0)
     assert moments[0] + moments[1] >= moments[2] - 1e-9
     assert moments[0] == pytest.approx(0.5, abs=1e-6)
+
+
+_TOTE_AND_LID = '''
+    <model name="ground"><static>true</static><link name="link"><collision name="c">
+      <geometry><plane><normal>0 0 1</normal></plane></geometry></collision></link></model>
+    <model name="tote"><pose>0 0 0.2 0 0 0</pose><link name="bin">
+      <inertial><mass>2</mass><inertia><ixx>0.03</ixx><iyy>0.04</iyy><izz>0.04</izz></inertia>
+      </inertial>
+      <collision name="c"><geometry><box><size>0.4 0.3 0.3</size></box></geometry></collision>
+    </link></model>
+    <model name="lid"><pose>0.3 0 0.45 0 0 0</pose><link name="link">
+      <inertial><mass>0.5</mass><inertia><ixx>0.004</ixx><iyy>0.007</iyy><izz>0.01</izz>
+      </inertia></inertial>
+      <collision name="c"><geometry><box><size>0.4 0.3 0.02</size></box></geometry></collision>
+    </link></model>'''
+
+
+def _lid_in_tote_after(model, data, seconds: float) -> np.ndarray:
+    tote, lid = model.body('tote::bin').id, model.body('lid::link').id
+    for _ in range(int(seconds / model.opt.timestep)):
+        mujoco.mj_step(model, data)
+    return data.xmat[tote].reshape(3, 3).T @ (data.xpos[lid] - data.xpos[tote])
+
+
+def test_fixed_world_joint_keeps_the_lid_on_the_tote_under_dynamics(tmp_path):
+    """A world-level fixed joint (SDF 1.8+) welds the lid to the tote: no free joint of its own."""
+    joint = ('<joint name="lid_on" type="fixed"><parent>tote::bin</parent>'
+             '<child>lid::link</child></joint>')
+    model, data, world = _tmp_world(tmp_path, _TOTE_AND_LID + joint)
+    assert world.ignored == ()
+    lid = model.body('lid::link')
+    assert lid.parentid[0] == model.body('tote::bin').id
+    assert model.body_jntnum[lid.id] == 0 and model.njnt == 1  # only the tote's free joint
+    offset = _lid_in_tote_after(model, data, 1.0)
+    # The tote fell 0.05 m onto the ground; the lid, overhanging by 0.3 m and held 0.1 m above
+    # the tote's top, came along without moving relative to it.
+    assert data.xpos[model.body('tote::bin').id][2] == pytest.approx(0.15, abs=5e-3)
+    np.testing.assert_allclose(offset, [0.3, 0, 0.25], atol=1e-9)
+    # Without the joint the same lid falls (the check above can fail).
+    model, data, _ = _tmp_world(tmp_path, _TOTE_AND_LID)
+    assert _lid_in_tote_after(model, data, 1.0)[2] < 0.2
+
+
+def test_revolute_world_joint_becomes_a_hinge(tmp_path):
+    model, data, _ = _tmp_world(tmp_path, _TOTE_AND_LID + '''
+        <joint name="flap" type="revolute"><pose>-0.2 0 0 0 0 0</pose>
+          <parent>tote::bin</parent><child>lid</child>
+          <axis><xyz>0 1 0</xyz><limit><lower>-2</lower><upper>0</upper></limit></axis>
+        </joint>''')
+    flap = model.joint('flap')
+    assert flap.type[0] == mujoco.mjtJoint.mjJNT_HINGE
+    assert model.jnt_bodyid[flap.id] == model.body('lid::link').id
+    np.testing.assert_allclose(model.jnt_range[flap.id], [-2, 0])
+    np.testing.assert_allclose(data.xanchor[flap.id], [0.1, 0, 0.45], atol=1e-12)
+    np.testing.assert_allclose(data.xaxis[flap.id], [0, 1, 0], atol=1e-12)

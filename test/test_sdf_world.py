@@ -199,7 +199,8 @@ def test_unknown_model_uri_names_the_include(tmp_path):
         parse_world(path)
 
 
-def test_include_without_uri_and_fuel_url(tmp_path):
+def test_include_without_uri_and_fuel_url(tmp_path, monkeypatch):
+    monkeypatch.setenv('GZ_FUEL_CACHE_PATH', str(tmp_path / 'empty_fuel_cache'))
     with pytest.raises(WorldLoadError, match='<include> without <uri>'):
         parse_world(_world_file(tmp_path, '<include><name>x</name></include>'))
     path = _world_file(tmp_path, '<include><uri>https://fuel.gazebosim.org/1.0/o/models/m'
@@ -440,3 +441,116 @@ def test_merged_link_clashing_with_parent_link_is_an_error(tmp_path):
                                  '<include merge="true"><uri>model://part</uri></include></model>')
     with pytest.raises(WorldLoadError, match='"m::base" is used twice'):
         parse_world(path, search_path=[tmp_path / 'models'])
+
+
+# ---- world-level joints (SDF 1.8+) ---------------------------------------------------------
+
+_BOX = ('<inertial><mass>1</mass><inertia><ixx>0.1</ixx><iyy>0.1</iyy><izz>0.1</izz></inertia>'
+        '</inertial><collision name="c"><geometry><box><size>0.4 0.3 0.3</size></box></geometry>'
+        '</collision>')
+
+
+def _two_models(extra: str) -> str:
+    return f'''
+        <model name="tote"><pose>0 2 0 0 0 0</pose><link name="bin"><pose>0 0 0.15 0 0 0</pose>
+          {_BOX}</link></model>
+        <model name="lid"><pose>0 2 0.4 0 0 0</pose><link name="link">{_BOX}</link></model>
+        <model name="door" canonical_link="leaf"><pose>3 0 0 0 0 1.5707963267948966</pose>
+          <link name="frame">{_BOX}</link><link name="leaf"><pose>0 1 1 0 0 0</pose>{_BOX}</link>
+        </model>
+        {extra}'''
+
+
+def test_world_level_joints_are_read_like_model_joints(tmp_path, caplog):
+    path = _world_file(tmp_path, _two_models('''
+        <joint name="lid_on" type="fixed"><parent>tote::bin</parent><child>lid::link</child>
+        </joint>
+        <joint name="door_hinge" type="revolute">
+          <pose relative_to="door">0 0.5 1 0 0 0</pose>
+          <parent>world</parent><child>door</child>
+          <axis><xyz>1 0 0</xyz><limit><lower>0</lower><upper>1.5</upper></limit></axis>
+        </joint>
+        <joint name="odd" type="universal"><parent>world</parent><child>door::frame</child>
+        </joint>'''), version='1.9')
+    with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
+        world = parse_world(path)
+    joints = {j.name: j for j in world.joints}
+    assert set(joints) == {'lid_on', 'door_hinge'}
+    lid = joints['lid_on']
+    assert (lid.type, lid.parent, lid.child) == ('fixed', 'tote::bin', 'lid::link')
+    np.testing.assert_allclose(lid.pose.position, [0, 2, 0.4])  # defaults to the child frame
+    hinge = joints['door_hinge']
+    # <child> naming a model means its canonical_link; the pose is relative_to the model frame,
+    # and the axis is in the (yawed) joint frame.
+    assert (hinge.parent, hinge.child) == ('world', 'door::leaf')
+    np.testing.assert_allclose(hinge.pose.position, [2.5, 0, 1], atol=1e-12)
+    np.testing.assert_allclose(hinge.axis, [0, 1, 0], atol=1e-12)
+    assert (hinge.lower, hinge.upper) == (0, 1.5)
+    # An unsupported world joint is listed, in the one warning, not dropped silently.
+    assert len(world.ignored) == 1
+    assert '<world name="bad">/<joint name="odd">' in world.ignored[0]
+    assert 'universal' in world.ignored[0]
+    assert len([r for r in caplog.records if r.name == 'twin_bridge.sdf_world']) == 1
+
+
+def test_world_joint_child_model_without_canonical_link_uses_its_first_link(tmp_path):
+    world = parse_world(_world_file(tmp_path, f'''
+        <model name="cart"><model name="chassis"><link name="body">{_BOX}</link>
+          <link name="wheel">{_BOX}</link></model></model>
+        <joint name="pin" type="fixed"><parent>world</parent><child>cart</child></joint>'''))
+    assert [(j.parent, j.child) for j in world.joints] == [('world', 'cart::chassis::body')]
+
+
+@pytest.mark.parametrize('parent', ['tote::nope', 'nope::bin', 'nope'])
+def test_world_joint_with_a_bad_parent_is_a_named_error(tmp_path, parent):
+    path = _world_file(tmp_path, _two_models(f'''
+        <joint name="j" type="fixed"><parent>{parent}</parent><child>lid::link</child></joint>'''))
+    with pytest.raises(WorldLoadError) as info:
+        parse_world(path)
+    message = str(info.value)
+    assert str(path) in message and '<world name="bad">/<joint name="j">' in message
+    assert f'<parent> link "{parent}" does not exist' in message
+
+
+def test_world_joint_to_a_link_already_carried_is_listed(tmp_path):
+    world = parse_world(_world_file(tmp_path, _two_models('''
+        <joint name="a" type="fixed"><parent>tote::bin</parent><child>lid::link</child></joint>
+        <joint name="b" type="fixed"><parent>world</parent><child>lid::link</child></joint>''')))
+    assert [j.name for j in world.joints] == ['a']
+    assert len(world.ignored) == 1 and 'second joint to link "lid::link"' in world.ignored[0]
+
+
+# ---- Fuel models from the local cache -------------------------------------------------------
+
+def test_fuel_include_loads_from_the_local_fuel_cache(tmp_path, monkeypatch):
+    cache = tmp_path / 'fuel'
+    monkeypatch.setenv('GZ_FUEL_CACHE_PATH', str(cache))
+    model_dir = cache / 'fuel.gazebosim.org' / 'openrobotics' / 'models' / 'construction cone'
+    for version, radius in ((1, 0.1), (3, 0.2)):
+        folder = model_dir / str(version)
+        folder.mkdir(parents=True)
+        (folder / 'model.config').write_text(
+            '<model><name>Construction Cone</name><sdf version="1.6">model.sdf</sdf></model>')
+        (folder / 'model.sdf').write_text(f'''<sdf version="1.6"><model name="construction_cone">
+            <static>true</static><link name="link"><collision name="c"><geometry>
+            <cylinder><radius>{radius}</radius><length>0.5</length></cylinder>
+            </geometry></collision></link></model></sdf>''')
+    path = _world_file(tmp_path, '''
+        <include><uri>https://fuel.gazebosim.org/1.0/OpenRobotics/models/Construction Cone</uri>
+          <pose>1 0 0 0 0 0</pose></include>
+        <include><uri>https://fuel.gazebosim.org/1.0/OpenRobotics/models/Construction Cone/1</uri>
+          <name>old_cone</name><pose>2 0 0 0 0 0</pose></include>''')
+    world = parse_world(path)
+    assert world.models == ('construction_cone', 'old_cone')
+    newest = world.link('construction_cone::link')
+    assert newest.collisions[0].geometry.size == (0.2, 0.5)  # version 3, the newest cached
+    np.testing.assert_allclose(newest.pose.position, [1, 0, 0])
+    assert world.link('old_cone::link').collisions[0].geometry.size == (0.1, 0.5)
+    # Not cached: the error names the URI, the include and where the cache was looked for.
+    missing = _world_file(tmp_path, '<include><uri>https://fuel.gazebosim.org/1.0/OpenRobotics/'
+                                    'models/Pallet</uri></include>', name='missing')
+    with pytest.raises(ResourceNotFoundError) as info:
+        parse_world(missing)
+    message = str(info.value)
+    assert 'models/Pallet' in message and '<include>' in message
+    assert str(cache / 'fuel.gazebosim.org' / 'openrobotics' / 'models' / 'pallet') in message

@@ -46,8 +46,9 @@ def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
 
     Static links' geoms are attached to the world body at their world pose. Each link of a
     non-static model becomes a body named after the scoped link, with its SDF mass, inertia and
-    geoms; joints between such links become MuJoCo joints (hinge, slide, ball; a fixed joint
-    welds), and every link no joint carries gets a free joint of the same name.
+    geoms; joints between such links, whether in a model or directly under ``<world>``
+    (SDF 1.8+), become MuJoCo joints (hinge, slide, ball; a fixed joint welds the child body
+    to its parent), and every link no joint carries gets a free joint of the same name.
 
     Only collision geometry is added (it is what the embedded lidar hits). Every geom is in
     group :data:`WORLD_GEOM_GROUP` and named after the scoped collision

@@ -1,4 +1,5 @@
-"""Finding the package's share files and resolving ``model://``, ``package://`` and file URIs."""
+"""Finding the package's share files and resolving ``model://``, ``package://``, file and
+(cached) Fuel URIs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from twin_bridge.errors import ResourceNotFoundError
 __all__ = [
     'PACKAGE_NAME',
     'find_world',
+    'fuel_cache_roots',
     'model_search_path',
     'package_share_directory',
     'resolve_uri',
@@ -22,6 +24,8 @@ _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # Environment variables Gazebo (Harmonic and older) reads for model:// lookups, in order.
 MODEL_PATH_VARIABLES = ('GZ_SIM_RESOURCE_PATH', 'IGN_GAZEBO_RESOURCE_PATH', 'SDF_PATH',
                         'GAZEBO_MODEL_PATH')
+# Fuel servers whose models Gazebo caches under the same layout (the old name redirects).
+FUEL_HOSTS = ('fuel.gazebosim.org', 'fuel.ignitionrobotics.org')
 
 
 def share_directory() -> Path:
@@ -98,9 +102,7 @@ def resolve_uri(uri: str, *, base_dir: Path | None = None,
             return candidate
         raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
     if parsed.scheme in ('http', 'https'):
-        raise ResourceNotFoundError(
-            f'cannot resolve "{uri}": remote (Fuel) resources are not downloaded; download the '
-            'model and reference it with model:// and GZ_SIM_RESOURCE_PATH')
+        return _fuel_cached(uri, parsed.netloc.lower(), unquote(parsed.path))
     if parsed.scheme == 'file':
         candidate = Path(unquote(parsed.path))
     elif parsed.scheme == '':
@@ -112,6 +114,69 @@ def resolve_uri(uri: str, *, base_dir: Path | None = None,
     if candidate.exists():
         return candidate
     raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+
+
+def fuel_cache_roots() -> list[Path]:
+    """Directories where Gazebo caches Fuel downloads: ``$GZ_FUEL_CACHE_PATH`` if set, else
+    ``~/.gz/fuel`` (Garden and newer) and ``~/.ignition/fuel`` (Fortress and older)."""
+    configured = os.environ.get('GZ_FUEL_CACHE_PATH', '').strip()
+    if configured:
+        return [Path(configured).expanduser()]
+    home = Path.home()
+    return [home / '.gz' / 'fuel', home / '.ignition' / 'fuel']
+
+
+def _fuel_cached(uri: str, host: str, path: str) -> Path:
+    """A Fuel model URL (``/1.0/<owner>/models/<name>[/<version>][/files/<file>]``) resolved in
+    the local Fuel cache (``<cache>/<host>/<owner>/models/<name>/<version>/``, owner and name
+    lower-cased as Gazebo stores them; the newest cached version unless one is given)."""
+    hint = ('download the model and reference it with model:// and GZ_SIM_RESOURCE_PATH, or run '
+            'the world once in Gazebo so that it fills the Fuel cache')
+    parts = [p for p in path.split('/') if p]
+    if len(parts) < 4 or parts[2] != 'models':
+        raise ResourceNotFoundError(
+            f'cannot resolve "{uri}": remote resources are not downloaded, and this is not a Fuel '
+            f'model URL (https://fuel.gazebosim.org/1.0/<owner>/models/<name>); {hint}')
+    owner, name, rest = parts[1].lower(), parts[3].lower(), parts[4:]
+    version = None
+    if rest and rest[0] != 'files':
+        version, rest = rest[0], rest[1:]
+        if version == 'tip':
+            version = None
+        elif not version.isdigit():
+            raise ResourceNotFoundError(f'cannot resolve "{uri}": Fuel model version "{version}" '
+                                        'is neither a number nor "tip"')
+    if rest and rest[0] != 'files':
+        raise ResourceNotFoundError(f'cannot resolve "{uri}": expected ".../files/<path>" after '
+                                    'the Fuel model version')
+    inside = Path(*rest[1:]) if len(rest) > 1 else None
+    hosts = [host] + [h for h in FUEL_HOSTS if h != host] if host in FUEL_HOSTS else [host]
+    checked: list[Path] = []
+    missing: list[Path] = []
+    for root in fuel_cache_roots():
+        for server in hosts:
+            model_dir = root / server / owner / 'models' / name
+            checked.append(model_dir)
+            cached = sorted((int(d.name) for d in model_dir.iterdir()
+                             if d.is_dir() and d.name.isdigit()) if model_dir.is_dir() else [])
+            chosen = int(version) if version is not None else (cached[-1] if cached else None)
+            if chosen not in cached:
+                continue
+            target = model_dir / str(chosen)
+            if inside is not None:
+                target = target / inside
+            if target.exists():
+                return target
+            missing.append(target)
+    if missing:
+        raise ResourceNotFoundError(
+            f'cannot resolve "{uri}": the model is in the local Fuel cache, but '
+            f'{", ".join(str(t) for t in missing)} does not exist')
+    wanted = f'version {int(version)}' if version is not None else 'any version'
+    raise ResourceNotFoundError(
+        f'cannot resolve "{uri}": remote (Fuel) resources are not downloaded, and the local Fuel '
+        f'cache has no {wanted} of it (looked in {", ".join(str(d) for d in checked)}; '
+        f'set GZ_FUEL_CACHE_PATH if the cache is elsewhere); {hint}')
 
 
 def find_world(name_or_path: str) -> Path:

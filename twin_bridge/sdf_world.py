@@ -1,7 +1,8 @@
 """Parse an SDFormat world (1.6 to 1.11) into a flat, simulator-neutral :class:`WorldDescription`.
 
 Only what a ray-casting twin needs is kept: every link's world pose, its inertial, its
-*collision* geometry, and the joints of non-static models. Visual-only geometry is not read:
+*collision* geometry, and the joints of non-static models (including SDF 1.8+ world-level
+joints, whose ``<parent>``/``<child>`` are scoped names). Visual-only geometry is not read:
 the embedded lidar hits collision shapes, so a world's visuals and collisions should agree
 (Gazebo's ``gpu_lidar`` renders the visuals). Elements that would change what is simulated but
 are not supported (heightmaps, polylines, actors, universal/screw joints, ...) are collected
@@ -109,10 +110,12 @@ class Link:
 
 @dataclass(frozen=True)
 class Joint:
-    """A joint of a non-static world model.
+    """A joint of a non-static world model, or a joint directly under ``<world>`` (SDF 1.8+).
 
+    ``name`` is scoped (``model::joint``; a world-level joint's name has no scope);
     ``type`` is one of :data:`SUPPORTED_JOINTS`; ``parent`` is a scoped link name or
-    ``'world'``; ``pose`` is the joint frame in the world; ``axis`` a unit vector in the world
+    ``'world'``; ``child`` a scoped link name (a ``<child>`` naming a model means its
+    canonical link); ``pose`` is the joint frame in the world; ``axis`` a unit vector in the world
     (at the poses the file gives); ``lower``/``upper`` are ``None`` when unlimited.
     """
 
@@ -321,6 +324,7 @@ class _Scope:
         self.models: dict[str, _Scope] = {}
         self.links: list[_RawLink] = []
         self.joints: list[tuple[str, ET.Element, _Ctx]] = []
+        self.canonical = ''  # a <model canonical_link="..."> attribute
         self._resolved: dict[str, Pose] = {}
         self._resolving: set[str] = set()
 
@@ -461,8 +465,8 @@ class _WorldParser:
                 pose, rel = _parse_pose(child.find('pose'), cctx)
                 scope.add('link', name, _Entry(pose, rel, cctx))
                 scope.links.append(_RawLink(name, scope, child, cctx))
-            elif tag == 'joint' and not is_world:
-                self._add_joint(scope, child, cctx)
+            elif tag == 'joint':
+                self._add_joint(scope, child, cctx)  # in <world> too (SDF 1.8+)
             elif tag in IGNORED_WORLD_CHILDREN:
                 self.ignore(cctx, f'<{tag}> is not simulated')
             elif tag == 'state' and is_world:
@@ -514,6 +518,7 @@ class _WorldParser:
             name = f'_merged__{name}__model__'  # the proxy frame SDFormat gives a merged model
         scope = _Scope(parent.scoped(name), ctx, parent, static,
                        override.get('base_dir', parent.base_dir), merged)
+        scope.canonical = elem.get('canonical_link', '').strip()
         self._fill_scope(scope, elem, ctx, depth)
         if 'pose' in override:
             pose, rel = override['pose']
@@ -662,8 +667,8 @@ class _WorldParser:
             dynamics = axis.find('dynamics')
             if dynamics is not None:
                 damping = _float(dynamics, 'damping', actx.child(dynamics), 0.0)
-        parent_name = 'world' if parent == 'world' else scope.scoped(parent)
-        return Joint(scope.scoped(name), kind, parent_name, scope.scoped(child), pose,
+        return Joint(scope.scoped(name), kind, _joint_link(scope, parent),
+                     _joint_link(scope, child), pose,
                      tuple(float(v) for v in axis_world), lower, upper, damping, ctx.source())
 
     def _check_joint(self, joint: Joint, links: dict[str, Link]) -> bool:
@@ -808,6 +813,31 @@ class _WorldParser:
                             '<submesh> selection (the whole mesh is used)')
             return Geometry('mesh', (), mesh_path=mesh_path, scale=tuple(scale))
         raise sctx.error(f'unsupported geometry <{kind}>')
+
+
+def _joint_link(scope: _Scope, name: str) -> str:
+    """Scoped link named by a joint's ``<parent>``/``<child>`` in ``scope``: ``'world'``, a
+    link (``link``, ``model::link``), or a model, which stands for its canonical link (its
+    ``canonical_link`` attribute, else its first link, else that of its first nested model).
+    A name that matches nothing is returned scoped, for the caller's "does not exist" error."""
+    if name == 'world':
+        return name
+    target = scope
+    parts = name.split('::')
+    for part in parts[:-1]:
+        if part not in target.models:
+            return scope.scoped(name)
+        target = target.models[part]
+    last = parts[-1]
+    if last in target.models and not any(raw.local == last for raw in target.links):
+        model = target.models[last]
+        while True:
+            local = model.canonical or (model.links[0].local if model.links else '')
+            if local or not model.models:
+                break
+            model = next(iter(model.models.values()))
+        return model.scoped(local) if local else scope.scoped(name)
+    return target.scoped(last)
 
 
 def _required(parent: ET.Element, tag: str, ctx: _Ctx) -> ET.Element:
