@@ -102,7 +102,7 @@ def resolve_uri(uri: str, *, base_dir: Path | None = None,
             return candidate
         raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
     if parsed.scheme in ('http', 'https'):
-        return _fuel_cached(uri, parsed.netloc.lower(), unquote(parsed.path))
+        return _fuel_cached(uri, parsed.hostname or '', unquote(parsed.path))
     if parsed.scheme == 'file':
         candidate = Path(unquote(parsed.path))
     elif parsed.scheme == '':
