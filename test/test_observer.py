@@ -45,3 +45,45 @@ def test_observer_records_latency_trajectory_and_diagnostics():
         assert node.trajectory('late/odom')[0, 2] == 1.5
         diag = node.diagnostics['twin_bridge: joint_states']
         assert diag == {'level': 1, 'message': 'ok', 'values': {'rejected': '4'}}
+
+
+def test_only_messages_stamped_inside_the_measurement_are_recorded():
+    """Outputs of inputs sent before the measurement (or after it) do not count."""
+    streams = {'x/odom': ObservedStream('x/odom', Odometry, 50, trajectory=True)}
+    with ObserverSession(streams, node_name='observer_window_test',
+                         diagnostics_topic=None) as obs:
+        node = obs.node
+        pub = node.create_publisher(Odometry, 'x/odom', 50)
+
+        def send(stamp_ns: int, x: float) -> None:
+            msg = Odometry()
+            msg.header.stamp = ns_to_time(stamp_ns)
+            msg.pose.pose.position.x = x
+            pub.publish(msg)
+
+        def total() -> int:
+            return node.count('x/odom') + node.dropped('x/odom')
+
+        assert obs.spin_until(lambda: (send(time.time_ns(), 0.0), node.count('x/odom'))[-1],
+                              10.0)
+        obs.spin_for(0.3)  # the connection is up: let every message of the loop above arrive
+        start = time.time_ns()
+        node.reset(stamped_from_ns=start)
+        assert node.count('x/odom') == 0 and node.dropped('x/odom') == 0
+        send(start - 1_000_000_000, 1.0)  # a backlog sample: stamped before the start
+        send(start + 1, 2.0)  # inside
+        assert obs.spin_until(lambda: total() >= 2, 5.0)
+        assert (node.count('x/odom'), node.dropped('x/odom')) == (1, 1)
+        assert node.trajectory('x/odom')[:, 2].tolist() == [2.0]
+        latency, _ = node.stats('x/odom').window()
+        assert latency.max() < 0.5  # the 1 s old sample is not in the latency record
+        end = time.time_ns()
+        node.end_measurement(end)
+        send(end, 3.0)  # stamped at the end: outside
+        send(end - 1, 4.0)  # in flight from inside the measurement: still counts
+        assert obs.spin_until(lambda: total() >= 4, 5.0)
+        assert (node.count('x/odom'), node.dropped('x/odom')) == (2, 2)
+        assert node.trajectory('x/odom')[:, 2].tolist() == [2.0, 4.0]
+        node.reset()  # no bounds: everything counts again
+        send(start - 5_000_000_000, 5.0)
+        assert obs.spin_until(lambda: node.count('x/odom') == 1, 5.0)

@@ -101,3 +101,43 @@ def test_cpu_and_rss_of_this_process():
     cpu, rss = cpu_and_rss(os.getpid())
     assert cpu > 0.0
     assert 10 * 2**20 < rss < 4 * 2**30
+
+
+# A parent that starts POLITE through a ProcessGroup, prints the child's pid, then waits.
+PARENT = (
+    'import sys, time\n'
+    'from twin_bridge.process_group import ProcessGroup\n'
+    'group = ProcessGroup(sys.argv[1], die_with_parent=sys.argv[2] == "1")\n'
+    'child = group.spawn("polite", [sys.executable, "-c", "import time; time.sleep(60)"])\n'
+    'print("child", child.pid, flush=True)\n'
+    'time.sleep(60)\n'
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='PR_SET_PDEATHSIG is Linux')
+@pytest.mark.parametrize('die_with_parent', [True, False])
+def test_children_die_with_a_killed_parent(tmp_path, die_with_parent):
+    import subprocess
+    parent = subprocess.Popen([sys.executable, '-c', PARENT, str(tmp_path),
+                               '1' if die_with_parent else '0'],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    child = None
+    try:
+        line = parent.stdout.readline()
+        assert line.startswith('child '), line
+        child = int(line.split()[1])
+        assert group_members(child) == [child]
+        parent.kill()  # SIGKILL: no cleanup code of the parent runs
+        parent.wait(5.0)
+        if die_with_parent:
+            assert wait_for_exit(child, 5.0), 'the child outlived its SIGKILLed parent'
+            assert group_members(child) == []
+        else:  # the control: without the request the child is orphaned
+            assert not wait_for_exit(child, 1.0)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.stdout.close()
+        if child is not None and group_members(child):
+            os.killpg(child, signal.SIGKILL)
+            wait_for_exit(child, 5.0)

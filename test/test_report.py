@@ -11,6 +11,7 @@ from twin_bridge.latency_stats import LatencyStats
 from twin_bridge.report import (
     SCHEMA,
     bridge_counts,
+    counts_from_summary,
     default_report_dir,
     demo_document,
     format_table,
@@ -18,6 +19,7 @@ from twin_bridge.report import (
     match_trajectories,
     stream_figures,
     stream_table,
+    stream_table_notes,
     write_report,
 )
 
@@ -145,3 +147,31 @@ def test_bridge_counts_ignores_non_numeric_values():
     counts = bridge_counts({'x: odom': {'values': {'received': 'n/a', 'rejected': '2'}},
                             'x: other': {'values': {'kind': 'input'}}})
     assert counts == {'odom': {'rejected': 2}}
+
+
+BRIDGE_LOG = """[INFO] [1795599198.3] [twin_bridge]: summary:
+  joint_states: received=626 accepted=620 rejected=6; rate=100.2 Hz; age ms p50=0.762
+  odom: received=313 accepted=313 rejected=0; rate=50.0 Hz; age ms p50=0.872
+  virtual/scan: published=125; rate=20.0 Hz; latency ms p50=7.154
+[INFO] [1795599198.4] [twin_bridge]: odom: received=1 means nothing here
+"""
+
+
+def test_counts_from_the_bridge_shutdown_summary():
+    counts = counts_from_summary(BRIDGE_LOG)
+    assert counts['joint_states'] == {'received': 626, 'accepted': 620, 'rejected': 6}
+    assert counts['odom'] == {'received': 313, 'accepted': 313, 'rejected': 0}
+    assert counts['virtual/scan'] == {'published': 125}
+    assert counts_from_summary('cannot start: world not found') == {}
+
+
+def test_table_notes_explain_every_dash():
+    js, scan = _streams()
+    assert stream_table_notes([js]) == []  # nothing unknown, nothing to explain
+    notes = stream_table_notes([js, scan])
+    assert len(notes) == 1 and 'scan' in notes[0] and 'no physical input' in notes[0]
+    js.rejections = None  # e.g. stopped before the bridge reported anything
+    empty = stream_figures('odom', LatencyStats(10, None), LatencyStats(10, None))
+    notes = stream_table_notes([js, empty, scan])
+    assert any('rejected for joint_states, odom: unknown' in n for n in notes)
+    assert any('no output received' in n for n in notes)

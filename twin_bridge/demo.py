@@ -18,10 +18,12 @@ from twin_bridge.motion_profiles import MOTIONS
 from twin_bridge.process_group import ProcessGroup
 from twin_bridge.report import (
     bridge_counts,
+    counts_from_summary,
     default_report_dir,
     demo_document,
     stream_figures,
     stream_table,
+    stream_table_notes,
     write_report,
 )
 
@@ -36,12 +38,30 @@ STREAMS = {
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
+#: Signals that stop the demo cleanly (children stopped, report written); exit 128 + signal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+#: Seconds the streams flow before measuring, so the start-up backlog is not measured.
+WARMUP_S = 0.5
+
+#: The progress line shows a rate only from this many seconds and messages on.
+MIN_RATE_SPAN_S, MIN_RATE_COUNT = 0.5, 2
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: ...)`` only for options whose default is a value (not ``None``)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``twin_demo`` command line."""
     parser = argparse.ArgumentParser(
         prog='twin_demo',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
         description=(
             'Run a digital twin end to end over real ROS 2 DDS: a stand-in physical robot '
             '(physical_sim: scripted joint_states + odom) and the twin bridge (embedded MuJoCo '
@@ -50,10 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
             'prints a table (messages in/out, rate, end-to-end latency p50/p95/p99/max, '
             'rejected inputs) and writes report.json + report.png. Latency = receive time - '
             'header stamp (the twin stamps outputs with the physical sample they reflect). '
-            'Exit status: 0 ok, 1 the twin published nothing or a process failed, 130 '
-            'interrupted (the report is still written).'))
+            'Exit status: 0 ok, 1 the twin published nothing or a process failed; stopped '
+            'by a signal: 130 (SIGINT, Ctrl-C), 143 (SIGTERM), 129 (SIGHUP, terminal '
+            'closed) - the nodes are stopped and the report is still written. The nodes '
+            'also get SIGTERM if this process is killed (Linux).'))
     parser.add_argument('--duration', type=float, default=10.0,
-                        help='seconds to measure, counted from when every twin stream flows')
+                        help='seconds to measure, counted from when every twin stream flows '
+                             f'(plus a {WARMUP_S:g} s warm-up that is not measured)')
     parser.add_argument('--world', default='warehouse',
                         help='world of the twin: a shipped world name (empty, warehouse, '
                              'obstacle_course) or an SDF path')
@@ -72,11 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help='the stand-in robot also publishes its own scan (from a second '
                              'embedded world), to compare with virtual/scan')
     parser.add_argument('--output', type=Path, default=None,
-                        help='report directory (default: reports/demo-<timestamp>/)')
+                        help='report directory; if omitted, reports/demo-<timestamp>/')
     parser.add_argument('--live', action='store_true',
                         help='run only the bridge against a real robot\'s topics (see '
                              '--joint-states-topic, --odom-topic); the robot must stamp with '
-                             'synchronised wall-clock time for latencies to mean anything')
+                             'synchronised wall-clock time: latencies are measured against it and '
+                             'messages stamped before the measurement starts are not counted')
     parser.add_argument('--joint-states-topic', default='joint_states',
                         help='physical joint states topic (the bridge\'s input)')
     parser.add_argument('--odom-topic', default='odom',
@@ -158,19 +182,87 @@ class _Progress:
         self._shown = False
 
 
+def _rate_text(count: int, elapsed: float) -> str:
+    """``'<rate> Hz'``, or ``'- Hz'`` while too few messages or seconds give a rate."""
+    if count < MIN_RATE_COUNT or elapsed < MIN_RATE_SPAN_S:
+        return '- Hz'
+    return f'{count / elapsed:.0f} Hz'
+
+
 def _progress_text(node: Any, elapsed: float, duration: float) -> str:
     parts = [f'{elapsed:5.1f}/{duration:.0f} s']
     for name, (out_label, _) in STREAMS.items():
         count = node.count(out_label)
-        rate = count / elapsed if elapsed > 0 else 0.0
         lat, _ = node.stats(out_label).window()
         p50 = f'{np.median(lat[-500:]) * 1e3:.2f} ms' if len(lat) else '-'
-        parts.append(f'{name} {count} ({rate:.0f} Hz, p50 {p50})')
+        parts.append(f'{name} {count} ({_rate_text(count, elapsed)}, p50 {p50})')
     return ' | '.join(parts)
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+class _Stopped(KeyboardInterrupt):
+    """Raised (once) by a stop signal; ``signum`` gives the exit status 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _StopSignals:
+    """Turns the first SIGINT/SIGTERM/SIGHUP into :class:`_Stopped`; later ones are only
+    noted, so stopping the children and writing the report is never cut short.
+
+    Use as a context manager (restores the previous handlers); :meth:`quiet` stops raising.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._raise = True
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        first = self.signum is None
+        if first:
+            self.signum = signum
+        if first and self._raise:
+            raise _Stopped(signum)
+
+    def quiet(self) -> None:
+        """From now on only record a signal (e.g. while the report is being written)."""
+        self._raise = False
+
+    def __enter__(self) -> _StopSignals:
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class _SafeStream:
+    """A text stream whose writes never fail (a closed terminal after SIGHUP gives EIO)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+        except (OSError, ValueError):
+            pass
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -202,22 +294,31 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
                              options.startup_timeout, abort=group.dead)
     progress.done()
     if not flowing:
+        if group.dead():  # that process's own error says why; reported with its output
+            return 0.0, []
         silent = [node.streams[s].topic for s in waiting if not node.count(s)]
         return 0.0, [f'no messages on {", ".join(silent)} within '
                      f'{options.startup_timeout:.0f} s']
-    node.reset()
+    obs.spin_for(WARMUP_S)
+    # Measure only samples stamped from now on: outputs of earlier inputs (and the start-up
+    # backlog) would count outputs without their inputs and inflate the latency tail.
+    node.reset(stamped_from_ns=time.time_ns())
     start = time.monotonic()
     while (measured := time.monotonic() - start) < options.duration and not group.dead():
         obs.spin_once(0.05)
         if progress.due():
             progress.show(_progress_text(node, measured, options.duration))
+    node.end_measurement()
     progress.show(_progress_text(node, measured, options.duration))
     progress.done()
     return measured, []
 
 
-def _process_problems(group: ProcessGroup) -> tuple[dict[str, dict], list[str]]:
-    """Stop every child; describe each one that died early or did not exit with 0."""
+def _process_problems(group: ProcessGroup) -> tuple[dict[str, dict], list[str], set[str]]:
+    """Stop every child; describe each one that died early or did not exit with 0.
+
+    :return: per-process facts, problems, names of the children that died early
+    """
     problems = [f'{p.name} exited early with code {p.returncode}; last output:\n{p.tail()}'
                 for p in group.dead()]
     early = {p.name for p in group.dead()}
@@ -227,11 +328,13 @@ def _process_problems(group: ProcessGroup) -> tuple[dict[str, dict], list[str]]:
                  for name, code in codes.items() if code != 0 and name not in early]
     processes = {name: {'pid': p.pid, 'exit_code': codes.get(name), 'log': str(p.log_path)}
                  for name, p in group.processes.items()}
-    return processes, problems
+    return processes, problems, early
 
 
 def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run the demo described by parsed ``options``; return the exit status."""
+    """Run the demo described by parsed ``options``; return the exit status (128 + signal
+    number when SIGINT, SIGTERM or SIGHUP stopped it)."""
+    out, err = _SafeStream(out), _SafeStream(err)
     domain = choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
     if domain is not None:
         os.environ['ROS_DOMAIN_ID'] = domain
@@ -249,60 +352,94 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
     problems: list[str] = []
     interrupted, measured, started = False, 0.0, dt.datetime.now()
     progress = _Progress(out)
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        with ProcessGroup(output / 'logs') as group:
-            if not options.live:
-                group.spawn_node('physical_sim', 'twin_bridge.ros.physical_sim_node',
-                                 sim_params)
-            bridge = group.spawn_node('twin_bridge', 'twin_bridge.ros.bridge_node',
-                                      bridge_params)
-            out.write(f'twin_demo: ROS_DOMAIN_ID={config["ros_domain_id"]}, world '
-                      f'{options.world!r}, logs in {group.log_dir}\n')
-            out.flush()
-            with ObserverSession(streams, node_name=f'twin_demo_observer_{os.getpid()}') as obs:
-                try:
-                    measured, problems = _measure(obs, group, options, progress)
-                except KeyboardInterrupt:
-                    progress.done()
-                    interrupted = True
-                    out.write('twin_demo: interrupted; stopping and writing the report\n')
-                obs.spin_for(0.2)  # in-flight messages and the latest diagnostics
-                figures, trajectories, diagnostics = _collect(obs.node)
-            processes, process_problems = _process_problems(group)
-            problems += process_problems
-    except KeyboardInterrupt:
-        err.write('twin_demo: interrupted before the report could be written\n')
-        return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous_term)
-
-    for f in figures:
-        if f.messages_out == 0 and not any('no messages' in p for p in problems):
-            problems.append(f'the twin published nothing on {STREAMS[f.name][0]}')
-    silent = any('no messages' in p or 'nothing' in p for p in problems)
-    if silent and not any(p.startswith('twin_bridge') for p in problems):
-        problems.append(f'twin_bridge output (last lines):\n{bridge.tail()}')
-    document = demo_document(
-        config=config, streams=figures, trajectories=trajectories, started=started,
-        duration_s=measured, processes=processes, diagnostics=diagnostics, problems=problems)
-    document['interrupted'] = interrupted
-    json_path, png_path = write_report(output, document, figures, trajectories,
-                                       title=f'twin_bridge demo: world {options.world!r}, '
-                                             f'{measured:.1f} s')
-    out.write(stream_table(figures) + '\n')
-    tracking = document['tracking']
-    if tracking.get('matched'):
-        out.write(f'twin vs physical odometry (matched by stamp, {tracking["matched"]} poses): '
-                  f'mean {tracking["mean_error_m"] * 1e3:.3f} mm, max '
-                  f'{tracking["max_error_m"] * 1e3:.3f} mm\n')
-    out.write(f'report: {json_path}' + (f', {png_path}' if png_path else '') + '\n')
-    out.flush()
-    for problem in problems:
-        err.write(f'twin_demo: {problem}\n')
-    if interrupted:
-        return EXIT_INTERRUPTED
+    with _StopSignals() as stop:
+        try:
+            with ProcessGroup(output / 'logs') as group:
+                if not options.live:
+                    group.spawn_node('physical_sim', 'twin_bridge.ros.physical_sim_node',
+                                     sim_params)
+                bridge = group.spawn_node('twin_bridge', 'twin_bridge.ros.bridge_node',
+                                          bridge_params)
+                out.write(f'twin_demo: ROS_DOMAIN_ID={config["ros_domain_id"]}, world '
+                          f'{options.world!r}, logs in {group.log_dir}\n')
+                out.flush()
+                with ObserverSession(streams,
+                                     node_name=f'twin_demo_observer_{os.getpid()}') as obs:
+                    try:
+                        measured, problems = _measure(obs, group, options, progress)
+                        stop.quiet()  # never cut the clean-up short
+                    except KeyboardInterrupt:
+                        stop.quiet()
+                        progress.done()
+                        interrupted = True
+                        obs.node.end_measurement()
+                        name = signal.Signals(stop.signum or signal.SIGINT).name
+                        out.write(f'twin_demo: {name}: stopping the nodes and writing the '
+                                  'report\n')
+                        out.flush()
+                    obs.spin_for(0.2)  # in-flight messages and the latest diagnostics
+                    figures, trajectories, diagnostics = _collect(obs.node)
+                processes, process_problems, died = _process_problems(group)
+                problems += process_problems
+        except KeyboardInterrupt:
+            err.write('twin_demo: interrupted before the report could be written\n')
+            return 128 + (stop.signum or signal.SIGINT)
+        stop.quiet()  # a signal from now on only sets the exit status
+        _fill_rejections(figures, bridge.output())
+        if not interrupted and not died:  # otherwise the stop or the failure says it all
+            for f in figures:
+                if f.messages_out == 0 and not any('no messages' in p for p in problems):
+                    problems.append(f'the twin published nothing on {STREAMS[f.name][0]}')
+            problems += _clock_problems(obs.node, measured)
+        silent = any('no messages' in p or 'nothing' in p for p in problems)
+        if silent and not any(p.startswith('twin_bridge') for p in problems):
+            problems.append(f'twin_bridge output (last lines):\n{bridge.tail()}')
+        document = demo_document(
+            config=config, streams=figures, trajectories=trajectories, started=started,
+            duration_s=measured, processes=processes, diagnostics=diagnostics,
+            problems=problems)
+        document['interrupted'] = interrupted
+        document['stop_signal'] = signal.Signals(stop.signum).name if stop.signum else None
+        json_path, png_path = write_report(output, document, figures, trajectories,
+                                           title=f'twin_bridge demo: world {options.world!r}, '
+                                                 f'{measured:.1f} s')
+        out.write(stream_table(figures) + '\n')
+        for note in stream_table_notes(figures):
+            out.write(note + '\n')
+        tracking = document['tracking']
+        if tracking.get('matched'):
+            out.write(f'twin vs physical odometry (matched by stamp, {tracking["matched"]} '
+                      f'poses): mean {tracking["mean_error_m"] * 1e3:.3f} mm, max '
+                      f'{tracking["max_error_m"] * 1e3:.3f} mm\n')
+        out.write(f'report: {json_path}' + (f', {png_path}' if png_path else '') + '\n')
+        out.flush()
+        for problem in problems:
+            err.write(f'twin_demo: {problem}\n')
+        err.flush()
+        if stop.signum is not None:
+            return 128 + stop.signum
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _fill_rejections(figures: Sequence[Any], bridge_output: str) -> None:
+    """Take rejection counts the diagnostics did not give from the bridge's shutdown summary
+    (e.g. after a stop before its first /diagnostics)."""
+    summary = counts_from_summary(bridge_output)
+    for f in figures:
+        if f.messages_in is not None and f.rejections is None:
+            f.rejections = summary.get(f.name, {}).get('rejected')
+
+
+def _clock_problems(node: Any, measured: float) -> list[str]:
+    """A problem for each stream that only brought messages stamped before the measurement
+    (a publisher clock behind this computer's: its latencies would be meaningless)."""
+    if measured <= 0:
+        return []
+    return [f'every message on {node.streams[label].topic} ({node.dropped(label)}) was '
+            'stamped before the measurement started: is that publisher\'s clock '
+            'synchronised with this computer\'s?'
+            for label in node.streams
+            if node.count(label) == 0 and node.dropped(label) > 0]
 
 
 def _collect(node: Any) -> tuple[list, dict, dict]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 import os
 from pathlib import Path
 import signal
@@ -13,8 +13,39 @@ import threading
 import time
 from typing import Any
 
-__all__ = ['ManagedProcess', 'ProcessGroup', 'cpu_and_rss', 'format_param', 'group_members',
-           'ros_argv', 'wait_for_exit']
+__all__ = ['ManagedProcess', 'ProcessGroup', 'cpu_and_rss', 'die_with_parent_hook',
+           'format_param', 'group_members', 'ros_argv', 'wait_for_exit']
+
+#: ``prctl`` option asking the kernel for a signal when the parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent_hook(sig: int = signal.SIGTERM) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child receive ``sig`` when its parent dies, or
+    ``None`` where that is not available (not Linux, no libc).
+
+    Linux ``PR_SET_PDEATHSIG``: the signal comes even when the parent is SIGKILLed, so no
+    child outlives it. It fires when the *thread* that started the child ends, so start
+    children from a thread that lives as long as they should (e.g. the main thread). If the
+    parent is already gone when the hook runs, the child signals itself at once.
+    """
+    if not sys.platform.startswith('linux'):
+        return None
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:  # runs in the child between fork and exec: keep it minimal
+        prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the request was in place
+            os.kill(os.getpid(), sig)
+
+    return hook
+
 
 
 def format_param(value: Any) -> str:
@@ -55,19 +86,25 @@ def group_members(pgid: int) -> list[int]:
 
 
 class ManagedProcess:
-    """One child in a new session (its own process group), output captured to a log file."""
+    """One child in a new session (its own process group), output captured to a log file.
+
+    With ``die_with_parent`` (Linux) the child gets SIGTERM if this process dies, even by
+    SIGKILL (see :func:`die_with_parent_hook`).
+    """
 
     def __init__(self, name: str, argv: list[str], log_path: Path,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, *, die_with_parent: bool = True) -> None:
         self.name = name
         self.argv = argv
         self.log_path = Path(log_path)
         child_env = {**os.environ, 'PYTHONUNBUFFERED': '1', 'RCUTILS_LOGGING_BUFFERED_STREAM': '0',
                      **(env or {})}
+        hook = die_with_parent_hook() if die_with_parent else None
         with open(self.log_path, 'wb') as log:
             self.popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, env=child_env,
-                                          start_new_session=True)
+                                          start_new_session=True,
+                                          preexec_fn=hook)
         self.pid = self.popen.pid
 
     @property
@@ -147,7 +184,12 @@ class ProcessGroup:
     ``KeyboardInterrupt`` and errors.
     """
 
-    def __init__(self, log_dir: Path | None = None) -> None:
+    def __init__(self, log_dir: Path | None = None, *, die_with_parent: bool = True) -> None:
+        """:param log_dir: where ``<name>.log`` files go (default: a new temporary directory)
+        :param die_with_parent: children get SIGTERM when this process dies (Linux; see
+            :func:`die_with_parent_hook`), so even a SIGKILL leaves no orphans
+        """
+        self.die_with_parent = die_with_parent
         self.log_dir = Path(log_dir) if log_dir else Path(tempfile.mkdtemp(prefix='twin_logs_'))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.processes: dict[str, ManagedProcess] = {}
@@ -158,7 +200,8 @@ class ProcessGroup:
         """Start ``argv`` as child ``name`` (unique); output goes to ``<log_dir>/<name>.log``."""
         if name in self.processes:
             raise ValueError(f'a process named {name!r} is already in the group')
-        proc = ManagedProcess(name, argv, self.log_dir / f'{name}.log', env)
+        proc = ManagedProcess(name, argv, self.log_dir / f'{name}.log', env,
+                              die_with_parent=self.die_with_parent)
         self.processes[name] = proc
         return proc
 

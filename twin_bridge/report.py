@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 from pathlib import Path
+import re
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ __all__ = [
     'SCHEMA',
     'StreamFigures',
     'bridge_counts',
+    'counts_from_summary',
     'default_report_dir',
     'demo_document',
     'format_table',
@@ -26,6 +28,7 @@ __all__ = [
     'plot_report',
     'stream_figures',
     'stream_table',
+    'stream_table_notes',
     'write_report',
 ]
 
@@ -108,6 +111,26 @@ def bridge_counts(diagnostics: Mapping[str, Mapping[str, Any]]) -> dict[str, dic
     return out
 
 
+_SUMMARY_LINE = re.compile(r'^\s*([\w/]+): ((?:\w+=-?\d+\s*)+)(?:;|$)', re.MULTILINE)
+
+
+def counts_from_summary(text: str) -> dict[str, dict[str, int]]:
+    """Per-stream counters from the bridge's shutdown summary in its log output.
+
+    Lines look like ``'  joint_states: received=626 accepted=626 rejected=0; rate=...'``;
+    the integer ``key=value`` pairs before the first ``;`` are kept (the same keys as
+    :func:`bridge_counts`). A later line for the same stream wins.
+    """
+    out: dict[str, dict[str, int]] = {}
+    for match in _SUMMARY_LINE.finditer(text):
+        pairs = dict(pair.split('=', 1) for pair in match.group(2).split())
+        counts = {k: int(pairs[k]) for k in ('received', 'accepted', 'rejected', 'published')
+                  if k in pairs}
+        if counts:
+            out[match.group(1)] = counts
+    return out
+
+
 def match_trajectories(physical: np.ndarray, virtual: np.ndarray) -> dict[str, float | int]:
     """Position error of the twin against the physical robot, matched by header stamp.
 
@@ -163,6 +186,22 @@ def stream_table(streams: Sequence[StreamFigures]) -> str:
         rows.append([s.name, s.messages_in, s.messages_out, s.rate_hz, lat.p50 * 1e3,
                      lat.p95 * 1e3, lat.p99 * 1e3, lat.max * 1e3, s.rejections])
     return format_table(STREAM_HEADERS, rows)
+
+
+def stream_table_notes(streams: Sequence[StreamFigures]) -> list[str]:
+    """Lines explaining the ``-`` cells of :func:`stream_table` for these ``streams``."""
+    notes = []
+    no_input = [s.name for s in streams if s.messages_in is None]
+    if no_input:
+        notes.append(f'- in/rejected for {", ".join(no_input)}: no physical input stream is '
+                     'observed (the twin computes it)')
+    unknown = [s.name for s in streams if s.messages_in is not None and s.rejections is None]
+    if unknown:
+        notes.append(f'- rejected for {", ".join(unknown)}: unknown (twin_bridge reported no '
+                     'counts: no /diagnostics and no shutdown summary)')
+    if any(s.messages_out == 0 for s in streams):
+        notes.append('- latency: no output received, nothing to measure')
+    return notes
 
 
 def json_safe(obj: Any) -> Any:

@@ -55,7 +55,11 @@ def standard_streams(joint_states_topic: str = 'joint_states', odom_topic: str =
 
 
 class _Recorder:
-    """Latencies of one stream plus an optional decimated trajectory."""
+    """Latencies of one stream plus an optional decimated trajectory.
+
+    Messages stamped outside ``[since_ns, until_ns)`` (either bound ``None``: open) are
+    left out and counted in :attr:`dropped`.
+    """
 
     def __init__(self, capacity: int, trajectory: bool, min_trajectory_dt: float) -> None:
         self.stats = LatencyStats(capacity=capacity, window_s=None)
@@ -63,11 +67,18 @@ class _Recorder:
             [] if trajectory else None)
         self._min_dt = min_trajectory_dt
         self._last_point = -np.inf
+        self.since_ns: int | None = None
+        self.until_ns: int | None = None
+        self.dropped = 0
 
     def __call__(self, msg: Any) -> None:
         now_ns = time.time_ns()
         stamp = msg.header.stamp
         stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        if ((self.since_ns is not None and stamp_ns < self.since_ns)
+                or (self.until_ns is not None and stamp_ns >= self.until_ns)):
+            self.dropped += 1
+            return
         self.stats.add((now_ns - stamp_ns) * 1e-9, now_ns * 1e-9)
         if self.trajectory is not None:
             t = now_ns * 1e-9
@@ -76,11 +87,12 @@ class _Recorder:
                 self.trajectory.append((t, stamp_ns * 1e-9, p.x, p.y))
                 self._last_point = t
 
-    def clear(self) -> None:
+    def clear(self, since_ns: int | None) -> None:
         self.stats.clear()
         if self.trajectory is not None:
             self.trajectory.clear()
         self._last_point = -np.inf
+        self.since_ns, self.until_ns, self.dropped = since_ns, None, 0
 
 
 class StreamObserver(Node):
@@ -129,10 +141,29 @@ class StreamObserver(Node):
         points = self._recorders[label].trajectory
         return np.array(points, dtype=float).reshape(-1, 4) if points else np.zeros((0, 4))
 
-    def reset(self) -> None:
-        """Forget everything recorded so far (e.g. once all streams are flowing)."""
+    def dropped(self, label: str) -> int:
+        """Messages of stream ``label`` left out since :meth:`reset` because their stamp lies
+        outside the measurement (see :meth:`reset` and :meth:`end_measurement`)."""
+        return self._recorders[label].dropped
+
+    def reset(self, *, stamped_from_ns: int | None = None) -> None:
+        """Forget everything recorded so far (e.g. once all streams are flowing).
+
+        :param stamped_from_ns: if given (wall-clock ns, e.g. ``time.time_ns()``), from now on
+            record only messages stamped at or after it. Under the stamp rule a twin output
+            carries its physical sample's stamp, so outputs of inputs sent before the
+            measurement started (and the start-up backlog) are left out of every stream
+            alike, and outputs are not counted for inputs that were not.
+        """
         for recorder in self._recorders.values():
-            recorder.clear()
+            recorder.clear(stamped_from_ns)
+
+    def end_measurement(self, stamped_until_ns: int | None = None) -> None:
+        """From now on ignore messages stamped at or after ``stamped_until_ns`` (default:
+        now); outputs still in flight for earlier inputs keep being recorded."""
+        until = time.time_ns() if stamped_until_ns is None else stamped_until_ns
+        for recorder in self._recorders.values():
+            recorder.until_ns = until
 
 
 class ObserverSession:
