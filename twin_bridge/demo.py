@@ -282,8 +282,11 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
 
 
 def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
-             progress: _Progress) -> tuple[float, list[str]]:
+             progress: _Progress, timing: dict[str, float]) -> tuple[float, list[str]]:
     """Wait until every stream flows, then record for ``options.duration`` seconds.
+
+    ``timing['start']`` is set (monotonic s) when measuring starts, so an interrupted run
+    still knows how long it measured.
 
     :return: seconds measured and problems found (KeyboardInterrupt propagates)
     """
@@ -303,7 +306,7 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
     # Measure only samples stamped from now on: outputs of earlier inputs (and the start-up
     # backlog) would count outputs without their inputs and inflate the latency tail.
     node.reset(stamped_from_ns=time.time_ns())
-    start = time.monotonic()
+    start = timing['start'] = time.monotonic()
     while (measured := time.monotonic() - start) < options.duration and not group.dead():
         obs.spin_once(0.05)
         if progress.due():
@@ -352,6 +355,7 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
     problems: list[str] = []
     interrupted, measured, started = False, 0.0, dt.datetime.now()
     progress = _Progress(out)
+    timing: dict[str, float] = {}
     with _StopSignals() as stop:
         try:
             with ProcessGroup(output / 'logs') as group:
@@ -366,12 +370,15 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                 with ObserverSession(streams,
                                      node_name=f'twin_demo_observer_{os.getpid()}') as obs:
                     try:
-                        measured, problems = _measure(obs, group, options, progress)
+                        measured, problems = _measure(obs, group, options, progress,
+                                                      timing)
                         stop.quiet()  # never cut the clean-up short
                     except KeyboardInterrupt:
                         stop.quiet()
                         progress.done()
                         interrupted = True
+                        if 'start' in timing:
+                            measured = time.monotonic() - timing['start']
                         obs.node.end_measurement()
                         name = signal.Signals(stop.signum or signal.SIGINT).name
                         out.write(f'twin_demo: {name}: stopping the nodes and writing the '
