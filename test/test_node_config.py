@@ -17,6 +17,7 @@ CONTRACT = {
     'odom_rate', 'joint_states_rate', 'odom_frame', 'base_frame', 'lidar_frame', 'scan_qos',
     'input_qos', 'state_qos', 'qos_depth', 'stale_timeout', 'diagnostics_period',
     'max_future_stamp', 'gz_world_name', 'gz_topic_prefix',
+    'unknown_joints',                   # added: ignore joints the twin lacks (H6 finding N2)
 }
 
 
@@ -27,6 +28,10 @@ def test_parameters_are_exactly_the_contract_and_defaults_validate():
     assert config.output_scan_topic == 'virtual/scan'          # relative: namespaces apply
     assert config.scan_qos == 'sensor_data' and config.state_qos == 'reliable'
     assert config.stale_timeout == 0.5 and config.xacro_args == {}
+    assert config.base_frame == ''       # the frame whose pose /virtual/odom carries
+    assert config.unknown_joints == 'reject'
+    assert TwinNodeConfig.from_values({'unknown_joints': 'ignore',
+                                       'base_frame': 'chassis'}).base_frame == 'chassis'
 
 
 def test_shipped_yaml_sets_every_parameter_to_a_valid_value():
@@ -61,6 +66,8 @@ def test_integers_coerced_to_float_and_xacro_args_parsed():
     ({'robot_description_args': 'a:=b'}, 'must be a list of strings'),
     ({'robot_description_args': ['novalue']}, "'novalue' is not"),
     ({'output_odom_topic': ''}, 'output_odom_topic must not be empty'),
+    ({'odom_frame': ' '}, 'odom_frame must not be empty'),
+    ({'unknown_joints': 'drop'}, "unknown_joints is 'drop'; expected one of reject, ignore"),
     ({'colour': 'red'}, "unknown parameter(s) ['colour']"),
 ])
 def test_bad_values_raise_config_error_naming_the_parameter(values, words):

@@ -1,5 +1,6 @@
 """Tests for twin_bridge.twin_session: validate → mirror → outputs, stamps, stats, staleness."""
 
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -227,3 +228,133 @@ def test_summary_lines_cover_every_stream(session):
     assert [line.split(':')[0] for line in lines] == [
         INPUT_JOINT_STATES, INPUT_ODOM, OUTPUT_JOINT_STATES, OUTPUT_ODOM, OUTPUT_SCAN]
     assert '(non_finite=1)' in lines[0]
+
+
+# -- unstamped samples, timeline resets, unknown joints ------------------------------------
+
+def test_unstamped_sample_is_stamped_on_receipt_counted_and_noted_once(session):
+    first = session.on_joint_state(js(pos=(0.4, 0.1), stamp=0), 1.0, WALL)
+    assert first.accepted and len(first.notes) == 1 and 'header.stamp is 0' in first.notes[0]
+    assert session.take_joint_state_output().stamp_ns == WALL    # never a 1970 stamp
+    second = session.on_joint_state(js(pos=(0.5, 0.1), stamp=0), 1.1, WALL - 5)
+    assert second.accepted and second.notes == ()                # noted once per stream
+    assert session.take_joint_state_output().stamp_ns == WALL - 5  # bypasses the stamp guard
+    session.on_odometry(od(stamp=0), 1.1, WALL)
+    status = {s.name: s for s in session.statuses(1.2)}
+    joints = status[INPUT_JOINT_STATES]
+    assert joints.value('unstamped') == '2' and joints.value('rejected') == '0'
+    assert joints.value('age_ms.max') == '0.000'                 # stamped on receipt
+    assert status[INPUT_ODOM].value('unstamped') == '1'
+    # a stamped sample afterwards is checked and aged as usual
+    assert session.on_joint_state(js(stamp=WALL - 3_000_000), 1.3, WALL).accepted
+    status = {s.name: s for s in session.statuses(1.3)}
+    assert status[INPUT_JOINT_STATES].value('age_ms.max') == '3.000'
+
+
+def test_clock_jump_back_is_followed_after_a_consistent_run_and_counted(session):
+    assert session.on_joint_state(js(pos=(0.1, 0.0), stamp=WALL), 1.0, WALL).accepted
+    session.take_joint_state_output()
+    back = WALL - 30 * 10**9
+    outcomes = [session.on_joint_state(js(pos=(0.01 * i, 0.0), stamp=back + i * 20_000_000),
+                                       1.0 + 0.02 * i, WALL + i * 20_000_000)
+                for i in range(1, 11)]
+    assert [o.accepted for o in outcomes] == [False] * 9 + [True]
+    assert 'jumped back 29.800 s' in outcomes[-1].notes[0]
+    out = session.take_joint_state_output()
+    assert out.stamp_ns == back + 200_000_000 and out.positions[0] == pytest.approx(0.1)
+    joints = {s.name: s for s in session.statuses(1.3)}[INPUT_JOINT_STATES]
+    assert joints.value('timeline_reset') == '1'
+    assert joints.value('rejected.stamp_backwards') == '9'
+    # one isolated stale sample on the new timeline is still refused
+    assert not session.on_joint_state(js(stamp=back), 1.3, WALL).accepted
+
+
+def test_unknown_joints_ignored_when_configured():
+    backend = KinematicBackend()
+    session = TwinSession(backend, SessionConfig(ignore_unknown_joints=True), now=0.0)
+    many = tuple(f'arm_{i}' for i in range(8))
+    outcome = session.on_joint_state(
+        js(names=('pan',) + many, pos=(0.3,) + (1.0,) * 8), 1.0, WALL)
+    assert outcome.accepted and outcome.verdict.ignored == many
+    assert outcome.notes == ("joint_states: ignoring joints the twin does not have: "
+                             "['arm_0', 'arm_1', 'arm_2', 'arm_3', 'arm_4'] and 3 more "
+                             '(counted as "ignored.unknown_joint")',)
+    np.testing.assert_array_equal(backend.joint_state().positions, [0.3, 0.0])
+    again = session.on_joint_state(js(names=('tilt', 'arm_0'), pos=(0.2, 1.0), stamp=WALL + 1),
+                                   1.1, WALL + 1)
+    assert again.accepted and again.notes == ()                   # names already reported
+    new = session.on_joint_state(js(names=('tilt', 'gripper'), pos=(0.2, 1.0), stamp=WALL + 2),
+                                 1.2, WALL + 2)
+    assert "['gripper']" in new.notes[0]
+    joints = session.statuses(1.3)[0]
+    assert joints.value('ignored.unknown_joint') == '3' and joints.value('rejected') == '0'
+    assert not session.on_joint_state(js(names=('gripper',), pos=(0.0,), stamp=WALL + 3),
+                                      1.3, WALL + 3).accepted    # nothing to mirror
+    # the default still rejects, and does not show the counter
+    default = TwinSession(KinematicBackend(), now=0.0)
+    assert not default.on_joint_state(js(names=('pan', 'arm_0')), 1.0, WALL).accepted
+    assert default.statuses(1.0)[0].value('ignored.unknown_joint') is None
+
+
+# -- odometry frames ---------------------------------------------------------------------------
+
+FOOTPRINT_URDF = """<robot name="fp_bot">
+  <link name="base_link"><inertial><mass value="1"/><inertia ixx="0.01" iyy="0.01" izz="0.01"
+    ixy="0" ixz="0" iyz="0"/></inertial></link>
+  <link name="base_footprint"/>
+  <link name="mast"/>
+  <joint name="footprint_joint" type="fixed"><parent link="base_link"/>
+    <child link="base_footprint"/><origin xyz="0.1 0 -0.15" rpy="0 0 1.5707963267948966"/>
+  </joint>
+  <joint name="pan" type="revolute"><parent link="base_link"/><child link="mast"/>
+    <axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
+</robot>"""
+
+
+def test_odometry_output_is_expressed_in_the_input_child_frame():
+    """The kinematic backend reports what it was given as the root's (base_link's) pose: the
+    session expresses it in the input's base_footprint, a link fixed to the root."""
+    from twin_bridge.robot_description import parse_urdf
+    robot = parse_urdf(FOOTPRINT_URDF)
+    session = TwinSession(KinematicBackend(names=('pan',)), now=0.0, robot=robot)
+    root = OdometrySample(np.array([1.0, 2.0, 0.15]), np.array([0.0, 0.0, 0.0, 1.0]),
+                          np.array([0.4, 0.0, 0.0]), np.array([0.0, 0.0, 0.5]), stamp_ns=WALL,
+                          child_frame_id='base_footprint')
+    assert session.on_odometry(root, 1.0, WALL).accepted
+    out = session.take_odometry_output()
+    assert out.child_frame_id == 'base_footprint' and out.stamp_ns == WALL
+    np.testing.assert_allclose(out.position, [1.1, 2.0, 0.0], atol=1e-12)
+    s = math.sqrt(0.5)
+    np.testing.assert_allclose(out.orientation, [0.0, 0.0, s, s], atol=1e-12)
+    # footprint origin velocity: v + w x p = (0.4, 0.05, 0) in base_link, rotated by -90 deg
+    np.testing.assert_allclose(out.linear_velocity, [0.05, -0.4, 0.0], atol=1e-12)
+    np.testing.assert_allclose(out.angular_velocity, [0.0, 0.0, 0.5], atol=1e-12)
+    # a frame that is no link, or a moving link, is labelled as the root (pose unchanged)
+    for frame in ('odom_child_the_robot_lacks', 'mast'):
+        session.on_odometry(replace(root, child_frame_id=frame), 1.1, WALL)
+        out = session.take_odometry_output()
+        assert out.child_frame_id == 'base_link', frame
+        np.testing.assert_allclose(out.position, root.position)
+
+
+def test_odometry_frames_round_trip_through_the_embedded_backend():
+    from twin_bridge.embedded_backend import EmbeddedBackend
+    from twin_bridge.robot_description import parse_urdf
+    from twin_bridge.transforms import quat_from_rpy
+    backend = EmbeddedBackend('empty', parse_urdf(FOOTPRINT_URDF))
+    session = TwinSession(backend, now=0.0)                 # robot taken from the backend
+    sample = OdometrySample(np.array([3.0, -1.0, 0.0]), quat_from_rpy(0.0, 0.0, 0.7),
+                            np.array([0.3, 0.1, 0.0]), np.array([0.0, 0.0, -0.4]),
+                            stamp_ns=WALL, child_frame_id='base_footprint')
+    assert session.on_odometry(sample, 1.0, WALL).accepted
+    assert backend.odometry().position[2] == pytest.approx(0.15)   # the root sits above
+    out = session.take_odometry_output()
+    assert out.child_frame_id == 'base_footprint'
+    for field in ('position', 'orientation', 'linear_velocity', 'angular_velocity'):
+        np.testing.assert_allclose(getattr(out, field), getattr(sample, field), atol=1e-9,
+                                   err_msg=field)
+    session.on_odometry(replace(sample, child_frame_id='base_link', stamp_ns=WALL + 1), 1.1,
+                        WALL + 1)
+    out = session.take_odometry_output()
+    assert out.child_frame_id == 'base_link'
+    np.testing.assert_allclose(out.position, sample.position, atol=1e-9)

@@ -9,11 +9,12 @@ from typing import Any
 
 from twin_bridge.errors import ConfigError
 
-__all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'TwinNodeConfig', 'help_text',
-           'parse_name_value_args']
+__all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig',
+           'help_text', 'parse_name_value_args']
 
 BACKENDS = ('embedded', 'gazebo')
 QOS_NAMES = ('reliable', 'sensor_data')
+UNKNOWN_JOINT_POLICIES = ('reject', 'ignore')
 
 #: name -> (default, description): the single source for the node's declarations and --help.
 PARAMETERS: dict[str, tuple[Any, str]] = {
@@ -32,7 +33,10 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'odom_rate': (0.0, 'odometry output rate cap in Hz (0 = right after every accepted input)'),
     'joint_states_rate': (0.0, 'joint-state output rate cap in Hz (0 = after every input)'),
     'odom_frame': ('odom', 'frame_id of /virtual/odom (REP-105)'),
-    'base_frame': ('base_link', 'child_frame_id of /virtual/odom'),
+    'base_frame': ('', 'child_frame_id label of /virtual/odom ("" = the frame whose pose it '
+                       'carries: the input odometry\'s child_frame_id if it is a link fixed to '
+                       'the robot\'s root, else the root link); a non-empty value only '
+                       'relabels'),
     'lidar_frame': ('', 'frame_id of /virtual/scan ("" = from the robot description)'),
     'scan_qos': ('sensor_data', 'QoS of the scan output: sensor_data | reliable'),
     'input_qos': ('sensor_data', 'QoS of the joint_states/odom subscriptions: sensor_data '
@@ -45,6 +49,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
                            'ERROR after 4x)'),
     'diagnostics_period': (1.0, 's between /diagnostics messages'),
     'max_future_stamp': (0.5, 's an input stamp may be ahead of this node\'s clock'),
+    'unknown_joints': ('reject', 'joint_states naming joints the twin lacks: reject the '
+                                 'message | ignore those names and mirror the rest'),
     'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
 }
@@ -94,6 +100,7 @@ class TwinNodeConfig:
     stale_timeout: float
     diagnostics_period: float
     max_future_stamp: float
+    unknown_joints: str
     gz_world_name: str
     gz_topic_prefix: str
 
@@ -147,6 +154,9 @@ class TwinNodeConfig:
             if getattr(self, name) not in QOS_NAMES:
                 raise ConfigError(f'parameter {name} is {getattr(self, name)!r}; expected one '
                                   f'of {", ".join(QOS_NAMES)}')
+        if self.unknown_joints not in UNKNOWN_JOINT_POLICIES:
+            raise ConfigError(f'parameter unknown_joints is {self.unknown_joints!r}; expected '
+                              f'one of {", ".join(UNKNOWN_JOINT_POLICIES)}')
         for name in ('scan_rate', 'odom_rate', 'joint_states_rate', 'max_future_stamp'):
             if getattr(self, name) < 0:
                 raise ConfigError(f'parameter {name} must be >= 0, got {getattr(self, name)}')
@@ -157,7 +167,7 @@ class TwinNodeConfig:
             raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
         for name in ('input_joint_states_topic', 'input_odom_topic',
                      'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
-                     'odom_frame', 'base_frame', 'model_name'):
+                     'odom_frame', 'model_name'):
             if not getattr(self, name).strip():
                 raise ConfigError(f'parameter {name} must not be empty')
         parse_name_value_args(self.robot_description_args)

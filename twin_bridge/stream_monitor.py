@@ -48,14 +48,19 @@ class StreamMonitor:
     WARN, longer than ``error_factor`` × timeout is ERROR; a stream that never had a good
     sample is WARN ("waiting") until ``error_factor`` × timeout after ``start_time``, then
     ERROR. The next good sample clears it.
+
+    *Counters* count events that are neither acceptances nor rejections (e.g. an unstamped
+    sample, a timeline reset); each one is shown in diagnostics under its own name.
     """
 
     def __init__(self, name: str, *, kind: str = 'input', stale_timeout: float | None = None,
                  error_factor: float = 4.0, start_time: float = 0.0, capacity: int = 1000,
-                 window_s: float = 10.0) -> None:
+                 window_s: float = 10.0, counters: tuple[str, ...] = ()) -> None:
         """:param name: stream name shown in diagnostics (e.g. ``'joint_states'``)
         :param kind: ``'input'`` or ``'output'``
         :param stale_timeout: seconds without a good sample before WARN, or ``None``
+        :param counters: counter names shown (at 0) from the start; others appear when first
+            counted
         :raise ValueError: for an unknown kind or a non-positive timeout/factor
         """
         if kind not in ('input', 'output'):
@@ -71,6 +76,7 @@ class StreamMonitor:
         self.start_time = start_time
         self.received = 0
         self.rejections: dict[str, int] = {}
+        self.counters: dict[str, int] = dict.fromkeys(counters, 0)
         self.stats = LatencyStats(capacity, window_s)
         self.last_good_time: float | None = None
         self.stale = False
@@ -93,6 +99,10 @@ class StreamMonitor:
     def record_rejected(self, reason: str) -> None:
         """An input sample was rejected for ``reason``."""
         self.rejections[reason] = self.rejections.get(reason, 0) + 1
+
+    def count(self, counter: str) -> None:
+        """Add one to ``counter`` (an event that is neither an acceptance nor a rejection)."""
+        self.counters[counter] = self.counters.get(counter, 0) + 1
 
     def record_good(self, now: float, latency_s: float = math.nan) -> bool:
         """A sample was accepted (input) or published (output) at ``now``.
@@ -150,6 +160,7 @@ class StreamMonitor:
                        for reason, count in sorted(self.rejections.items())]
         else:
             values += [('published', str(self.good))]
+        values += [(counter, str(count)) for counter, count in self.counters.items()]
         last_age = math.nan if self.last_good_time is None else now - self.last_good_time
         values += [
             ('rate_hz', f'{s.rate_hz:.2f}'),
@@ -174,6 +185,8 @@ class StreamMonitor:
                   if self.kind == 'input' else f'published={self.good}')
         if self.rejections:
             counts += ' (' + ', '.join(f'{k}={v}' for k, v in sorted(self.rejections.items())) + ')'
+        if any(self.counters.values()):
+            counts += '; ' + ' '.join(f'{k}={v}' for k, v in self.counters.items() if v)
         label = 'age' if self.kind == 'input' else 'latency'
         figures = (f'{label} ms p50={_ms(s.p50)} p95={_ms(s.p95)} p99={_ms(s.p99)} '
                    f'max={_ms(s.max)}')

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 import math
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.lidar import ScanData
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.stream_monitor import StreamMonitor, StreamStatus
+from twin_bridge.transforms import Pose, quat_to_matrix
 from twin_bridge.validation import (
     DEFAULT_QUATERNION_TOLERANCE,
     RejectReason,
@@ -19,7 +23,13 @@ from twin_bridge.validation import (
     check_odometry,
 )
 
+if TYPE_CHECKING:
+    from twin_bridge.robot_description import RobotDescription
+
 __all__ = [
+    'COUNTER_IGNORED_UNKNOWN_JOINT',
+    'COUNTER_TIMELINE_RESET',
+    'COUNTER_UNSTAMPED',
     'INPUT_JOINT_STATES',
     'INPUT_ODOM',
     'InputOutcome',
@@ -37,6 +47,12 @@ OUTPUT_JOINT_STATES = 'virtual/joint_states'
 OUTPUT_ODOM = 'virtual/odom'
 OUTPUT_SCAN = 'virtual/scan'
 
+# Diagnostics counters of the input streams (events that are not rejections).
+COUNTER_UNSTAMPED = 'unstamped'                      # header.stamp 0: stamped on receipt
+COUNTER_TIMELINE_RESET = 'timeline_reset'            # stamps jumped back and were followed
+COUNTER_IGNORED_UNKNOWN_JOINT = 'ignored.unknown_joint'  # samples stripped of unknown names
+_MAX_REPORTED_NAMES = 256
+
 
 @dataclass(frozen=True)
 class SessionConfig:
@@ -44,6 +60,9 @@ class SessionConfig:
 
     ``scan_period`` is the expected time between scans (0 = no scan output); the scan stream
     is reported stale after ``max(stale_timeout, 3 * scan_period)`` without one.
+    ``ignore_unknown_joints``: mirror the known joints of a joint-state sample that also
+    names joints the twin lacks (counted as ``ignored.unknown_joint``) instead of rejecting
+    it as ``unknown_joint``.
     """
 
     stale_timeout: float = 0.5
@@ -53,6 +72,7 @@ class SessionConfig:
     scan_period: float = 0.0
     stats_capacity: int = 1000
     stats_window_s: float = 10.0
+    ignore_unknown_joints: bool = False
 
     def __post_init__(self) -> None:
         for name in ('stale_timeout', 'stats_window_s'):
@@ -66,11 +86,17 @@ class SessionConfig:
 
 @dataclass(frozen=True)
 class InputOutcome:
-    """Result of feeding one physical sample to the session."""
+    """Result of feeding one physical sample to the session.
+
+    ``notes`` are log lines about an accepted sample that the session emits once per
+    occasion (first unstamped sample of a stream, a timeline reset, joint names ignored for
+    the first time); a node logs them as warnings.
+    """
 
     stream: str
     verdict: Verdict
     recovered: bool = False
+    notes: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -93,6 +119,69 @@ class _Input:
         self.stamp_ns: int | None = None       # stamp of the last accepted sample
         self.receive_time: float = math.nan    # monotonic receive time of that sample
         self.pending = False                   # accepted but not yet published
+        self.child_frame_id = ''               # odometry: frame of the last accepted pose
+        self.unstamped_noted = False
+        self.reported_names: set[str] = set()  # unknown joint names already logged
+
+
+class _FixedFrames:
+    """Poses, in the root link frame, of a robot's links rigidly fixed to its root link."""
+
+    def __init__(self, robot: RobotDescription | None) -> None:
+        self._robot = robot
+        self._links = frozenset(robot.links) if robot is not None else frozenset()
+        self._parent_joint = {j.child: j for j in robot.joints} if robot is not None else {}
+        self._cache: dict[str, Pose | None] = {}
+
+    def in_root(self, link: str) -> Pose | None:
+        """``link``'s pose in the root frame, or ``None`` if it is not a link of the robot
+        or moves relative to the root."""
+        if link in self._cache:
+            return self._cache[link]
+        pose = None
+        if link in self._links:
+            current = link
+            while current != self._robot.root_link:
+                joint = self._parent_joint.get(current)
+                if joint is None or joint.type != 'fixed':
+                    break
+                current = joint.parent
+            else:
+                pose = self._robot.link_pose(link)
+        if len(self._cache) < 64:
+            self._cache[link] = pose
+        return pose
+
+    def express(self, state: OdometrySample, frame: str) -> OdometrySample:
+        """``state`` (pose and twist of its ``child_frame_id``) as the pose and twist of
+        ``frame``; unchanged when either frame is not fixed to the root."""
+        if frame == state.child_frame_id:
+            return state
+        reported, target = self.in_root(state.child_frame_id), self.in_root(frame)
+        if reported is None or target is None:
+            return state
+        offset = reported.inverse().compose(target)          # frame in the reported frame
+        pose = Pose(np.asarray(state.position, dtype=float),
+                    np.asarray(state.orientation, dtype=float)).compose(offset)
+        to_frame = quat_to_matrix(offset.orientation).T
+        angular = np.asarray(state.angular_velocity, dtype=float)
+        linear = np.asarray(state.linear_velocity, dtype=float) + np.cross(angular,
+                                                                           offset.position)
+        return replace(state, position=pose.position, orientation=pose.orientation,
+                       linear_velocity=to_frame @ linear, angular_velocity=to_frame @ angular,
+                       child_frame_id=frame)
+
+    def label(self, state: OdometrySample, input_frame: str) -> OdometrySample:
+        """The twin's odometry ``state`` as the pose of the input's child frame when that is
+        a link fixed to the root, else of the root link. A reported frame that is no link of
+        the robot is taken as the root (the pose a backend reports is its model's)."""
+        if self._robot is None:
+            return state
+        root = self._robot.root_link
+        if self.in_root(state.child_frame_id) is None:  # e.g. Gazebo's "model/base_link"
+            state = replace(state, child_frame_id=root)
+        return self.express(state, input_frame if self.in_root(input_frame) is not None
+                            else root)
 
 
 class TwinSession:
@@ -104,28 +193,47 @@ class TwinSession:
 
     Stamp rule: every output carries the stamp of the newest physical sample it reflects
     (joint states → last accepted joint sample, odometry → last accepted odometry sample,
-    scan → the newer of the two).
+    scan → the newer of the two). A sample with stamp 0 (a publisher without a clock) is
+    accepted as *unstamped*: it is stamped with its receive wall time (so its age counts as
+    0), bypasses the stamp checks, and is counted as ``unstamped``. Stamps that jump back
+    are followed once a new timeline is established (see
+    :class:`~twin_bridge.validation.StampGuard`), counted as ``timeline_reset``.
+
+    Odometry frames: the odometry output is the pose and twist of the accepted input's
+    ``child_frame_id`` when that names a link fixed to the root (``base_footprint``...),
+    else of the robot's root link, and its ``child_frame_id`` says which.
     """
 
     def __init__(self, backend: SimulatorBackend, config: SessionConfig | None = None, *,
-                 now: float = 0.0) -> None:
+                 now: float = 0.0, robot: RobotDescription | None = None) -> None:
         """:param backend: the simulator the twin lives in
         :param config: tunables (default :class:`SessionConfig`)
         :param now: monotonic start time, the reference for "never received" staleness
+        :param robot: the twin's robot, to name odometry frames (default: ``backend.robot``
+            if the backend has one; without a robot the backend's frame names are kept)
         """
         self.backend = backend
         self.config = config or SessionConfig()
         cfg = self.config
         self._known_joints = frozenset(backend.joint_names)
+        self._frames = _FixedFrames(robot if robot is not None
+                                    else getattr(backend, 'robot', None))
         future_ns = int(round(cfg.max_future_stamp * 1e9))
 
-        def monitor(name: str, kind: str, timeout: float | None) -> StreamMonitor:
+        def monitor(name: str, kind: str, timeout: float | None,
+                    counters: tuple[str, ...] = ()) -> StreamMonitor:
             return StreamMonitor(name, kind=kind, stale_timeout=timeout,
                                  error_factor=cfg.error_factor, start_time=now,
-                                 capacity=cfg.stats_capacity, window_s=cfg.stats_window_s)
+                                 capacity=cfg.stats_capacity, window_s=cfg.stats_window_s,
+                                 counters=counters)
 
-        self._joints = _Input(monitor(INPUT_JOINT_STATES, 'input', cfg.stale_timeout), future_ns)
-        self._odom = _Input(monitor(INPUT_ODOM, 'input', cfg.stale_timeout), future_ns)
+        input_counters = (COUNTER_UNSTAMPED, COUNTER_TIMELINE_RESET)
+        joint_counters = input_counters + ((COUNTER_IGNORED_UNKNOWN_JOINT,)
+                                           if cfg.ignore_unknown_joints else ())
+        self._joints = _Input(monitor(INPUT_JOINT_STATES, 'input', cfg.stale_timeout,
+                                      joint_counters), future_ns)
+        self._odom = _Input(monitor(INPUT_ODOM, 'input', cfg.stale_timeout, input_counters),
+                            future_ns)
         self.monitors: dict[str, StreamMonitor] = {
             INPUT_JOINT_STATES: self._joints.monitor,
             INPUT_ODOM: self._odom.monitor,
@@ -141,8 +249,10 @@ class TwinSession:
     def on_joint_state(self, sample: JointStateSample, now: float,
                        wall_ns: int) -> InputOutcome:
         """Validate a physical joint-state sample and, if good, mirror it into the twin."""
+        ignore = self.config.ignore_unknown_joints
         return self._on_input(INPUT_JOINT_STATES, self._joints, sample, now, wall_ns,
-                              lambda s: check_joint_state(s, self._known_joints),
+                              lambda s: check_joint_state(s, self._known_joints,
+                                                          ignore_unknown=ignore),
                               lambda s: self.backend.mirror(joints=s))
 
     def on_odometry(self, sample: OdometrySample, now: float, wall_ns: int) -> InputOutcome:
@@ -155,8 +265,11 @@ class TwinSession:
                   check, mirror) -> InputOutcome:
         monitor = state.monitor
         monitor.record_received()
+        unstamped = sample.stamp_ns == 0
+        if unstamped:
+            sample = replace(sample, stamp_ns=wall_ns)
         verdict = check(sample)
-        if verdict.ok:
+        if verdict.ok and not unstamped:
             reason, detail = state.guard.check(sample.stamp_ns, wall_ns)
             if reason is not None:
                 verdict = Verdict.reject(reason, detail)
@@ -171,12 +284,38 @@ class TwinSession:
         if not verdict.ok:
             monitor.record_rejected(verdict.reason.value)
             return InputOutcome(stream, verdict)
-        state.guard.accept(sample.stamp_ns)
+        notes = []
+        if unstamped:
+            monitor.count(COUNTER_UNSTAMPED)
+            if not state.unstamped_noted:
+                state.unstamped_noted = True
+                notes.append(f'{stream}: header.stamp is 0 (a publisher without a clock?): '
+                             'stamping such samples with their receive time; the age and '
+                             'latency figures cannot include the publisher\'s delay '
+                             f'(counted as "{COUNTER_UNSTAMPED}")')
+        else:
+            jump_ns = state.guard.accept(sample.stamp_ns)
+            if jump_ns:
+                monitor.count(COUNTER_TIMELINE_RESET)
+                notes.append(f'{stream}: stamps jumped back {jump_ns * 1e-9:.3f} s and ran on '
+                             'consistently (robot restart, clock step, looping bag?): '
+                             f'following the new timeline (counted as "{COUNTER_TIMELINE_RESET}")')
+        if verdict.ignored:
+            monitor.count(COUNTER_IGNORED_UNKNOWN_JOINT)
+            new = [n for n in verdict.ignored if n not in state.reported_names]
+            if new and len(state.reported_names) < _MAX_REPORTED_NAMES:
+                state.reported_names.update(new[:_MAX_REPORTED_NAMES])
+                notes.append(f'{stream}: ignoring joints the twin does not have: {new[:5]}'
+                             + (f' and {len(new) - 5} more' if len(new) > 5 else '')
+                             + f' (counted as "{COUNTER_IGNORED_UNKNOWN_JOINT}")')
+        if stream == INPUT_ODOM:
+            state.child_frame_id = verdict.sample.child_frame_id
         state.stamp_ns = sample.stamp_ns
         state.receive_time = now
         state.pending = True
+        # An unstamped sample was stamped on receipt: its age is 0 by construction.
         recovered = monitor.record_good(now, (wall_ns - sample.stamp_ns) * 1e-9)
-        return InputOutcome(stream, verdict, recovered)
+        return InputOutcome(stream, verdict, recovered, tuple(notes))
 
     # ---------------------------------------------------------------- outputs
     def take_joint_state_output(self) -> JointStateSample | None:
@@ -192,13 +331,18 @@ class TwinSession:
 
     def take_odometry_output(self) -> OdometrySample | None:
         """The twin's odometry to publish for a newly accepted input (``None`` if nothing new
-        or the backend has none yet), stamped with that input's stamp."""
+        or the backend has none yet), stamped with that input's stamp.
+
+        Its ``child_frame_id`` names the frame whose pose and twist it carries: the input's
+        child frame if that is a link fixed to the robot's root, else the root link.
+        """
         if not self._odom.pending:
             return None
         self._odom.pending = False
         state = self.backend.odometry()
         if state is None:
             return None
+        state = self._frames.label(state, self._odom.child_frame_id)
         return replace(state, stamp_ns=self._odom.stamp_ns)
 
     def scan_output(self, wall_ns: int) -> tuple[ScanData, int] | None:

@@ -83,7 +83,8 @@ class TwinBridgeNode(Node):
         self.session = TwinSession(self.backend, SessionConfig(
             stale_timeout=cfg.stale_timeout, max_future_stamp=cfg.max_future_stamp,
             scan_period=1.0 / scan_rate if lidar is not None and scan_rate > 0 else 0.0,
-        ), now=time.monotonic())
+            ignore_unknown_joints=cfg.unknown_joints == 'ignore',
+        ), now=time.monotonic(), robot=self.robot)
 
         state_qos = qos_profile(cfg.state_qos, cfg.qos_depth)
         self._joints_pub = self.create_publisher(JointState, cfg.output_joint_states_topic,
@@ -150,6 +151,8 @@ class TwinBridgeNode(Node):
     def _report(self, outcome: InputOutcome) -> None:
         if outcome.recovered:
             self.get_logger().info(f'{outcome.stream}: receiving again')
+        for note in outcome.notes:  # the session emits each one once per occasion
+            self.get_logger().warning(note)
         if outcome.accepted:
             return
         # One call site per stream: rclpy throttles per call site.
@@ -168,8 +171,9 @@ class TwinBridgeNode(Node):
     def _publish_odometry(self) -> None:
         sample = self.session.take_odometry_output()
         if sample is not None:
-            self._odom_pub.publish(odometry_to_msg(sample, self.config.odom_frame,
-                                                   self.config.base_frame))
+            # The session names the frame whose pose this is; base_frame only relabels it.
+            self._odom_pub.publish(odometry_to_msg(
+                sample, self.config.odom_frame, self.config.base_frame or sample.child_frame_id))
             self.session.published(OUTPUT_ODOM, time.monotonic())
 
     def _publish_scan(self) -> None:
