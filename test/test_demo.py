@@ -146,8 +146,7 @@ def test_demo_fails_clearly_when_the_twin_cannot_start(tmp_path):
     _assert_no_process_left(report)
 
 
-@pytest.mark.parametrize('sig, code', [(signal.SIGINT, 130), (signal.SIGTERM, 143),
-                                       (signal.SIGHUP, 129)])
+@pytest.mark.parametrize('sig, code', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_demo_stopped_by_a_signal_cleans_up_and_still_reports(tmp_path, sig, code):
     """Ctrl-C, a service stop and a closed terminal: children stopped, report, 128 + signal."""
     out_dir = tmp_path / 'report'
@@ -162,6 +161,56 @@ def test_demo_stopped_by_a_signal_cleans_up_and_still_reports(tmp_path, sig, cod
     assert 0 < report['duration_s'] < 60
     assert report['streams']['joint_states']['rejections'] == 0
     assert f'{signal.Signals(sig).name}: stopping' in ''.join(demo.out)
+    _assert_no_process_left(report)
+
+
+def _pty_read(fd, deadline):
+    import select
+    if select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        try:
+            return os.read(fd, 4096)
+        except OSError:
+            pass
+    return b''
+
+
+def test_closing_the_terminal_stops_the_demo_cleanly(tmp_path):
+    """SIGHUP from a real terminal hang-up: the nodes stop, the report is written (the
+    terminal is gone, so writing to it fails) and the exit status is 129."""
+    import pty
+    out_dir = tmp_path / 'report'
+    pid, fd = pty.fork()  # the demo leads a session whose controlling terminal is the pty
+    if pid == 0:
+        os.execv(sys.executable, [sys.executable, '-m', 'twin_bridge.demo',
+                                  '--duration', '60', '--output', str(out_dir)])
+    status = None
+    try:
+        seen, deadline = b'', time.monotonic() + 90.0
+        while b' s | joint_states' not in seen and time.monotonic() < deadline:
+            seen += _pty_read(fd, deadline)
+        assert b' s | joint_states' in seen, seen.decode(errors='replace')
+        end = time.monotonic() + 1.5  # the bridge's /diagnostics (1 Hz) have arrived
+        while time.monotonic() < end:
+            _pty_read(fd, end)
+        os.close(fd)  # hang up
+        fd = None
+        deadline = time.monotonic() + 60.0
+        while status is None and time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            status = status if done else None
+            time.sleep(0.05)
+        assert status is not None, 'the demo did not exit after the hang-up'
+        assert os.waitstatus_to_exitcode(status) == 129
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    report = json.loads((out_dir / 'report.json').read_text())
+    assert report['interrupted'] is True and report['stop_signal'] == 'SIGHUP'
+    assert report['duration_s'] > 1.0
+    assert report['streams']['joint_states']['rejections'] == 0
     _assert_no_process_left(report)
 
 
