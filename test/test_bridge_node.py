@@ -392,6 +392,9 @@ def test_diagnostics_has_one_status_per_stream(scenario):
         'twin_bridge: joint_states', 'twin_bridge: odom', 'twin_bridge: virtual/joint_states',
         'twin_bridge: virtual/odom', 'twin_bridge: virtual/scan']
     assert {s.hardware_id for s in last.status} == {'test_bot'}
+    for inp in last.status[:2]:   # counters shown from the start, 0 in this scenario
+        assert (values(inp)['unstamped'], values(inp)['timeline_reset']) == ('0', '0')
+    assert 'ignored.unknown_joint' not in values(last.status[0])   # unknown_joints: reject
     scan = values(last.status[-1])
     assert int(scan['published']) > 10
     assert abs(float(scan['rate_hz']) - SCAN_RATE) < 0.4 * SCAN_RATE
@@ -439,10 +442,36 @@ def test_namespace_rate_cap_latest_wins_and_sigterm(tmp_path):
     assert 'summary:' in proc.output() and 'Traceback' not in proc.output()
 
 
+def test_unknown_joints_ignored_and_base_frame_relabels(tmp_path):
+    """unknown_joints:=ignore mirrors the known joints of a message that also names joints
+    the twin lacks (counted, named once in the log); a non-empty base_frame is the label of
+    /virtual/odom whatever the input's child frame."""
+    with RosTestContext('ignore_observer') as ros, start_bridge(
+            tmp_path, unknown_joints='ignore', base_frame='chassis') as proc:
+        sc = Scenario(proc, ros)
+        sc.wait_ready()
+        stamp = sc.send_joints(['elbow_joint', 'pan_joint', 'wrist_joint'], [1.0, 0.4, 2.0])
+        out = sc.wait_for(sc.joints, lambda m: stamp_ns(m) == stamp, 'the known joints')
+        assert dict(zip(out.name, out.position, strict=True)) == pytest.approx(
+            {'pan_joint': 0.4, 'tilt_joint': 0.0})
+        sc.send_joints(['pan_joint', 'elbow_joint'], [0.5, 1.0])
+        st = sc.status('joint_states', lambda s: values(s).get('ignored.unknown_joint') == '2',
+                       'ignored.unknown_joint counted')
+        assert values(st)['rejected'] == '0' and values(st)['accepted'] == '2'
+        log = proc.output()
+        assert log.count('ignoring joints the twin does not have') == 1, log
+        assert "['elbow_joint', 'wrist_joint']" in log
+        od_stamp = sc.send_odom(0.5, -0.3, 0.4)
+        out_od = sc.wait_for(sc.odom, lambda m: stamp_ns(m) == od_stamp, 'virtual/odom')
+        assert out_od.child_frame_id == 'chassis'
+        assert out_od.pose.pose.position.x == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize('params, words', [
     ({'backend': 'unreal'}, "backend is 'unreal'"),
     ({'world': 'no_such_world'}, 'no_such_world'),
     ({'scan_qos': 'fast'}, "scan_qos is 'fast'"),
+    ({'unknown_joints': 'drop'}, "unknown_joints is 'drop'"),
 ])
 def test_bad_parameter_is_a_clear_fatal_error(tmp_path, params, words):
     proc = start_bridge(tmp_path, **params)
@@ -459,5 +488,6 @@ def test_help_lists_parameters_without_starting_ros():
     result = subprocess.run([sys.executable, '-m', NODE, '--help'], capture_output=True,
                             text=True, timeout=60, env=os.environ)
     assert result.returncode == 0, result.stderr
-    for name in ('backend', 'world', 'scan_rate', 'stale_timeout', 'state_qos'):
+    for name in ('backend', 'world', 'scan_rate', 'stale_timeout', 'state_qos',
+                 'unknown_joints', 'base_frame'):
         assert f'  {name} ' in result.stdout
