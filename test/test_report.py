@@ -150,7 +150,7 @@ def test_bridge_counts_ignores_non_numeric_values():
 
 
 BRIDGE_LOG = """[INFO] [1795599198.3] [twin_bridge]: summary:
-  joint_states: received=626 accepted=620 rejected=6; rate=100.2 Hz; age ms p50=0.762
+  joint_states: received=626 accepted=620 rejected=6 (non_finite=4, stamp_backwards=2); rate=100 Hz
   odom: received=313 accepted=313 rejected=0; rate=50.0 Hz; age ms p50=0.872
   virtual/scan: published=125; rate=20.0 Hz; latency ms p50=7.154
 [INFO] [1795599198.4] [twin_bridge]: odom: received=1 means nothing here

@@ -111,15 +111,15 @@ def bridge_counts(diagnostics: Mapping[str, Mapping[str, Any]]) -> dict[str, dic
     return out
 
 
-_SUMMARY_LINE = re.compile(r'^\s*([\w/]+): ((?:\w+=-?\d+\s*)+)(?:;|$)', re.MULTILINE)
+_SUMMARY_LINE = re.compile(r'^\s*([\w/]+): ((?:\w+=-?\d+\s*)+)(?=[(;]|$)', re.MULTILINE)
 
 
 def counts_from_summary(text: str) -> dict[str, dict[str, int]]:
     """Per-stream counters from the bridge's shutdown summary in its log output.
 
-    Lines look like ``'  joint_states: received=626 accepted=626 rejected=0; rate=...'``;
-    the integer ``key=value`` pairs before the first ``;`` are kept (the same keys as
-    :func:`bridge_counts`). A later line for the same stream wins.
+    Lines look like ``'  joint_states: received=626 accepted=620 rejected=6 (non_finite=6);
+    rate=...'``; the integer ``key=value`` pairs before the first ``(`` or ``;`` are kept
+    (the same keys as :func:`bridge_counts`). A later line for the same stream wins.
     """
     out: dict[str, dict[str, int]] = {}
     for match in _SUMMARY_LINE.finditer(text):
