@@ -6,6 +6,7 @@ SetEntityPose client (ros_gz_interfaces is not installable here) is replaced thr
 backend's one injection seam, ``pose_sender``.
 """
 
+from dataclasses import replace
 import math
 
 from nav_msgs.msg import Odometry
@@ -193,6 +194,34 @@ def test_base_pose_latest_wins_with_one_request_in_flight(setup):
     service.answers[1](False)  # Gazebo refused: counted, nothing resent
     stats = backend.pose_requests
     assert (stats.sent, stats.succeeded, stats.failed, stats.in_flight) == (2, 1, 1, False)
+
+
+FOOTPRINT_URDF = """<robot name="fp_bot">
+  <link name="base_link"/><link name="base_footprint"/><link name="mast"/>
+  <joint name="footprint_joint" type="fixed"><parent link="base_link"/>
+    <child link="base_footprint"/><origin xyz="0 0 -0.15"/></joint>
+  <joint name="pan" type="revolute"><parent link="base_link"/><child link="mast"/>
+    <axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
+</robot>"""
+
+
+def test_base_footprint_odometry_places_the_model_root():
+    """set_pose moves the model frame (the URDF root): a base_footprint pose is converted."""
+    from twin_bridge.robot_description import parse_urdf
+    with RosTestContext('fake_gazebo_frames') as ros:
+        service = FakePoseService()
+        backend = GazeboBackend(ros.node, parse_urdf(FOOTPRINT_URDF), world_name='warehouse',
+                                pose_sender=service)
+        try:
+            sample = replace(_odometry(1.0, 2.0, 0.3), child_frame_id='base_footprint')
+            backend.mirror(odometry=sample)
+            _, pose = service.requests[0]
+            np.testing.assert_allclose(pose.position, [1.0, 2.0, 0.15], atol=1e-12)
+            np.testing.assert_allclose(pose.orientation, sample.orientation, atol=1e-12)
+            with pytest.raises(BackendError, match='moves relative to the root'):
+                backend.mirror(odometry=replace(sample, child_frame_id='mast'))
+        finally:
+            backend.close()
 
 
 def test_step_is_refused_because_gazebo_owns_the_clock(setup):

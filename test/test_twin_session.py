@@ -311,30 +311,34 @@ FOOTPRINT_URDF = """<robot name="fp_bot">
 </robot>"""
 
 
-def test_odometry_output_is_expressed_in_the_input_child_frame():
-    """The kinematic backend reports what it was given as the root's (base_link's) pose: the
-    session expresses it in the input's base_footprint, a link fixed to the root."""
+def test_odometry_in_a_fixed_child_frame_moves_the_root_and_comes_back_in_that_frame():
+    """A base_footprint pose is converted to the root (base_link) pose before any backend
+    sees it; the twin's odometry is expressed back in base_footprint, equal to the input."""
     from twin_bridge.robot_description import parse_urdf
     robot = parse_urdf(FOOTPRINT_URDF)
-    session = TwinSession(KinematicBackend(names=('pan',)), now=0.0, robot=robot)
-    root = OdometrySample(np.array([1.0, 2.0, 0.15]), np.array([0.0, 0.0, 0.0, 1.0]),
-                          np.array([0.4, 0.0, 0.0]), np.array([0.0, 0.0, 0.5]), stamp_ns=WALL,
-                          child_frame_id='base_footprint')
-    assert session.on_odometry(root, 1.0, WALL).accepted
+    backend = KinematicBackend(names=('pan',))
+    session = TwinSession(backend, now=0.0, robot=robot)
+    footprint = OdometrySample(np.array([1.0, 2.0, 0.15]), np.array([0.0, 0.0, 0.0, 1.0]),
+                               np.array([0.4, 0.0, 0.0]), np.array([0.0, 0.0, 0.5]),
+                               stamp_ns=WALL, child_frame_id='base_footprint')
+    assert session.on_odometry(footprint, 1.0, WALL).accepted
+    # base_footprint sits at (0.1, 0, -0.15), yawed +90 deg, in base_link: so base_link is
+    # yawed -90 deg and (0.1, 0, -0.15) rotated by -90 deg = (0, -0.1, -0.15) behind it.
+    moved = backend._odom
+    assert moved.child_frame_id == 'base_link'
+    np.testing.assert_allclose(moved.position, [1.0, 2.1, 0.3], atol=1e-12)
+    s = math.sqrt(0.5)
+    np.testing.assert_allclose(moved.orientation, [0.0, 0.0, -s, s], atol=1e-12)
     out = session.take_odometry_output()
     assert out.child_frame_id == 'base_footprint' and out.stamp_ns == WALL
-    np.testing.assert_allclose(out.position, [1.1, 2.0, 0.0], atol=1e-12)
-    s = math.sqrt(0.5)
-    np.testing.assert_allclose(out.orientation, [0.0, 0.0, s, s], atol=1e-12)
-    # footprint origin velocity: v + w x p = (0.4, 0.05, 0) in base_link, rotated by -90 deg
-    np.testing.assert_allclose(out.linear_velocity, [0.05, -0.4, 0.0], atol=1e-12)
-    np.testing.assert_allclose(out.angular_velocity, [0.0, 0.0, 0.5], atol=1e-12)
-    # a frame that is no link, or a moving link, is labelled as the root (pose unchanged)
-    for frame in ('odom_child_the_robot_lacks', 'mast'):
-        session.on_odometry(replace(root, child_frame_id=frame), 1.1, WALL)
-        out = session.take_odometry_output()
-        assert out.child_frame_id == 'base_link', frame
-        np.testing.assert_allclose(out.position, root.position)
+    for field in ('position', 'orientation', 'linear_velocity', 'angular_velocity'):
+        np.testing.assert_allclose(getattr(out, field), getattr(footprint, field), atol=1e-12)
+    # a frame that is no link of the robot is taken as the root (pose unchanged)
+    session.on_odometry(replace(footprint, child_frame_id='odom_child_the_robot_lacks'), 1.1,
+                        WALL)
+    out = session.take_odometry_output()
+    assert out.child_frame_id == 'base_link'
+    np.testing.assert_allclose(out.position, footprint.position)
 
 
 def test_odometry_frames_round_trip_through_the_embedded_backend():

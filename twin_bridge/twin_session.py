@@ -6,14 +6,12 @@ from dataclasses import dataclass, replace
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.lidar import ScanData
+from twin_bridge.robot_frames import FixedFrames
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.stream_monitor import StreamMonitor, StreamStatus
-from twin_bridge.transforms import Pose, quat_to_matrix
 from twin_bridge.validation import (
     DEFAULT_QUATERNION_TOLERANCE,
     RejectReason,
@@ -124,66 +122,6 @@ class _Input:
         self.reported_names: set[str] = set()  # unknown joint names already logged
 
 
-class _FixedFrames:
-    """Poses, in the root link frame, of a robot's links rigidly fixed to its root link."""
-
-    def __init__(self, robot: RobotDescription | None) -> None:
-        self._robot = robot
-        self._links = frozenset(robot.links) if robot is not None else frozenset()
-        self._parent_joint = {j.child: j for j in robot.joints} if robot is not None else {}
-        self._cache: dict[str, Pose | None] = {}
-
-    def in_root(self, link: str) -> Pose | None:
-        """``link``'s pose in the root frame, or ``None`` if it is not a link of the robot
-        or moves relative to the root."""
-        if link in self._cache:
-            return self._cache[link]
-        pose = None
-        if link in self._links:
-            current = link
-            while current != self._robot.root_link:
-                joint = self._parent_joint.get(current)
-                if joint is None or joint.type != 'fixed':
-                    break
-                current = joint.parent
-            else:
-                pose = self._robot.link_pose(link)
-        if len(self._cache) < 64:
-            self._cache[link] = pose
-        return pose
-
-    def express(self, state: OdometrySample, frame: str) -> OdometrySample:
-        """``state`` (pose and twist of its ``child_frame_id``) as the pose and twist of
-        ``frame``; unchanged when either frame is not fixed to the root."""
-        if frame == state.child_frame_id:
-            return state
-        reported, target = self.in_root(state.child_frame_id), self.in_root(frame)
-        if reported is None or target is None:
-            return state
-        offset = reported.inverse().compose(target)          # frame in the reported frame
-        pose = Pose(np.asarray(state.position, dtype=float),
-                    np.asarray(state.orientation, dtype=float)).compose(offset)
-        to_frame = quat_to_matrix(offset.orientation).T
-        angular = np.asarray(state.angular_velocity, dtype=float)
-        linear = np.asarray(state.linear_velocity, dtype=float) + np.cross(angular,
-                                                                           offset.position)
-        return replace(state, position=pose.position, orientation=pose.orientation,
-                       linear_velocity=to_frame @ linear, angular_velocity=to_frame @ angular,
-                       child_frame_id=frame)
-
-    def label(self, state: OdometrySample, input_frame: str) -> OdometrySample:
-        """The twin's odometry ``state`` as the pose of the input's child frame when that is
-        a link fixed to the root, else of the root link. A reported frame that is no link of
-        the robot is taken as the root (the pose a backend reports is its model's)."""
-        if self._robot is None:
-            return state
-        root = self._robot.root_link
-        if self.in_root(state.child_frame_id) is None:  # e.g. Gazebo's "model/base_link"
-            state = replace(state, child_frame_id=root)
-        return self.express(state, input_frame if self.in_root(input_frame) is not None
-                            else root)
-
-
 class TwinSession:
     """Keeps a backend in step with physical samples and tracks every stream's health.
 
@@ -216,7 +154,7 @@ class TwinSession:
         self.config = config or SessionConfig()
         cfg = self.config
         self._known_joints = frozenset(backend.joint_names)
-        self._frames = _FixedFrames(robot if robot is not None
+        self._frames = FixedFrames(robot if robot is not None
                                     else getattr(backend, 'robot', None))
         future_ns = int(round(cfg.max_future_stamp * 1e9))
 
@@ -259,7 +197,9 @@ class TwinSession:
         """Validate a physical odometry sample and, if good, mirror its pose into the twin."""
         return self._on_input(INPUT_ODOM, self._odom, sample, now, wall_ns,
                               lambda s: check_odometry(s, self.config.quaternion_tolerance),
-                              lambda s: self.backend.mirror(odometry=s))
+                              # Backends move the root link: a base_footprint pose is
+                              # converted here, once, for every backend.
+                              lambda s: self.backend.mirror(odometry=self._frames.to_root(s)))
 
     def _on_input(self, stream: str, state: _Input, sample, now: float, wall_ns: int,
                   check, mirror) -> InputOutcome:

@@ -36,6 +36,7 @@ from twin_bridge.gz_topics import (
 from twin_bridge.lidar import LidarSpec, ScanData
 from twin_bridge.request_coalescer import CoalescerStats, RequestCoalescer
 from twin_bridge.resources import find_world
+from twin_bridge.robot_frames import FixedFrames
 from twin_bridge.ros.conversions import joint_state_from_msg, odometry_from_msg
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import Pose
@@ -139,6 +140,7 @@ class GazeboBackend(SimulatorBackend):
                  request_timeout: float = 1.0) -> None:
         self._node = node
         self._robot = robot
+        self._frames = FixedFrames(robot)
         self._model_name = model_name
         self._joint_names = tuple(robot.movable_joint_names)
         self._lidar: LidarSpec | None = robot.lidar
@@ -201,6 +203,14 @@ class GazeboBackend(SimulatorBackend):
                 message.data = float(position)
                 publisher.publish(message)
         if odometry is not None:
+            # set_pose places the model frame, i.e. the root link: convert a pose of a link
+            # fixed to it (base_footprint...) first.
+            odometry = self._frames.to_root(odometry)
+            if (odometry.child_frame_id in self._robot.links
+                    and odometry.child_frame_id != self._robot.root_link):
+                raise BackendError(f'odometry child frame "{odometry.child_frame_id}" moves '
+                                   f'relative to the root link "{self._robot.root_link}"; '
+                                   'use a frame fixed to the base')
             self._poses.submit(Pose(np.array(odometry.position, dtype=float),
                                     np.array(odometry.orientation, dtype=float)))
         else:
