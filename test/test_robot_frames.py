@@ -1,6 +1,7 @@
 """FixedFrames: poses and twists of odometry expressed in links fixed to the root."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -9,16 +10,7 @@ from twin_bridge.robot_frames import FixedFrames
 from twin_bridge.state import OdometrySample
 from twin_bridge.transforms import Pose, quat_from_rpy
 
-URDF = """<robot name="fp_bot">
-  <link name="base_link"/>
-  <link name="base_footprint"/>
-  <link name="mast"/>
-  <joint name="footprint_joint" type="fixed"><parent link="base_link"/>
-    <child link="base_footprint"/><origin xyz="0.1 0 -0.15" rpy="0 0 1.5707963267948966"/>
-  </joint>
-  <joint name="pan" type="revolute"><parent link="base_link"/><child link="mast"/>
-    <axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
-</robot>"""
+URDF = (Path(__file__).parent / 'data' / 'robots' / 'footprint_bot.urdf').read_text()
 
 
 def _root_state():

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -298,17 +299,7 @@ def test_unknown_joints_ignored_when_configured():
 
 # -- odometry frames ---------------------------------------------------------------------------
 
-FOOTPRINT_URDF = """<robot name="fp_bot">
-  <link name="base_link"><inertial><mass value="1"/><inertia ixx="0.01" iyy="0.01" izz="0.01"
-    ixy="0" ixz="0" iyz="0"/></inertial></link>
-  <link name="base_footprint"/>
-  <link name="mast"/>
-  <joint name="footprint_joint" type="fixed"><parent link="base_link"/>
-    <child link="base_footprint"/><origin xyz="0.1 0 -0.15" rpy="0 0 1.5707963267948966"/>
-  </joint>
-  <joint name="pan" type="revolute"><parent link="base_link"/><child link="mast"/>
-    <axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint>
-</robot>"""
+FOOTPRINT_URDF = (Path(__file__).parent / 'data' / 'robots' / 'footprint_bot.urdf').read_text()
 
 
 def test_odometry_in_a_fixed_child_frame_moves_the_root_and_comes_back_in_that_frame():
