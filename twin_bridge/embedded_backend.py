@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import logging
 import math
 from pathlib import Path
@@ -17,6 +18,7 @@ from twin_bridge.mujoco_robot import FREE_JOINT_NAME, LIDAR_SITE_NAME, ROBOT_GEO
 from twin_bridge.mujoco_world import load_world_spec
 from twin_bridge.resources import find_world
 from twin_bridge.robot_description import RobotDescription
+from twin_bridge.robot_frames import FixedFrames
 from twin_bridge.state import JointStateSample, OdometrySample
 from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
 
@@ -106,18 +108,8 @@ class EmbeddedBackend(SimulatorBackend):
         self._dof_adr = np.array([int(j.dofadr[0]) for j in joints], dtype=np.intp)
         self._subset_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         # Links rigidly fixed to the root, usable as odometry child frames (base_footprint...).
-        self._frame_offsets: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._frames = FixedFrames(self._robot)
         self._warned_frames: set[str] = set()
-        by_child = {j.child: j for j in self._robot.joints}
-        for link in self._robot.links:
-            current = link
-            while current != self._robot.root_link and by_child[current].type == 'fixed':
-                current = by_child[current].parent
-            if current != self._robot.root_link or link == current:
-                continue
-            pose = self._robot.link_pose(link)  # the link in the root frame
-            rot = quat_to_matrix(pose.orientation)
-            self._frame_offsets[link] = (-rot.T @ pose.position, rot)
         wheels = self._robot.wheel_joint_names or ()
         self._wheel_names = tuple(wheels)
         self._wheel_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in wheels],
@@ -211,14 +203,15 @@ class EmbeddedBackend(SimulatorBackend):
             lengths that do not match, a non-finite value, a zero quaternion, or an odometry
             child frame that moves relative to the root
         """
-        qpos_idx = dof_idx = offset = None
+        qpos_idx = dof_idx = None
         if odometry is not None:
-            offset = self._frame_offset(odometry.child_frame_id)
             _check('odometry position', odometry.position, 3)
-            if _check('odometry orientation', odometry.orientation, 4) == 0.0:
+            norm2 = _check('odometry orientation', odometry.orientation, 4)
+            if norm2 == 0.0:
                 raise BackendError('odometry orientation is a zero quaternion')
             _check('odometry linear velocity', odometry.linear_velocity, 3)
             _check('odometry angular velocity', odometry.angular_velocity, 3)
+            odometry = self._root_odometry(odometry, norm2)
         if joints is not None:
             qpos_idx, dof_idx = self._joint_indices(joints.names)
             _check('joint positions', joints.positions, len(joints.names))
@@ -232,14 +225,11 @@ class EmbeddedBackend(SimulatorBackend):
                 quat = qpos[a + 3:a + 7]
                 quat[:] = (q[3], q[0], q[1], q[2])
                 mujoco.mju_normalize4(quat)
-                if offset is None:
-                    qpos[a:a + 3] = odometry.position
-                    # Free joint velocity: linear in the world frame, angular in the body
-                    # frame; odometry twist is in the child (here: root) frame.
-                    mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
-                    qvel[d + 3:d + 6] = odometry.angular_velocity
-                else:
-                    self._mirror_via_frame(odometry, offset, quat)
+                qpos[a:a + 3] = odometry.position
+                # Free joint velocity: linear in the world frame, angular in the body
+                # frame; odometry twist is in the child (here: root) frame.
+                mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
+                qvel[d + 3:d + 6] = odometry.angular_velocity
                 self._pose_known = True
             if joints is not None:
                 qpos[qpos_idx] = joints.positions
@@ -252,14 +242,21 @@ class EmbeddedBackend(SimulatorBackend):
                 self._joints_known = True
             self._dirty = True
 
-    def _frame_offset(self, frame: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(root origin in frame, rotation frame->root)`` for a link fixed to the root,
-        ``None`` for the root itself (and, with a warning once, for a frame the robot lacks)."""
+    def _root_odometry(self, odometry: OdometrySample, norm2: float) -> OdometrySample:
+        """``odometry`` (checked; ``norm2``: its quaternion's squared norm) as the pose and
+        twist of the root link: converted from a link fixed to the root, taken as the root
+        for a frame the robot lacks (with a warning once).
+
+        :raise BackendError: the frame is a link that moves relative to the root
+        """
+        frame = odometry.child_frame_id
         if frame == self._robot.root_link:
-            return None
-        offset = self._frame_offsets.get(frame)
-        if offset is not None:
-            return offset
+            return odometry
+        if norm2 != 1.0:  # the conversion composes rotations: it needs a unit quaternion
+            odometry = replace(odometry, orientation=odometry.orientation / math.sqrt(norm2))
+        odometry = self._frames.to_root(odometry)
+        if odometry.child_frame_id == self._robot.root_link:
+            return odometry
         if frame in self._robot.links:
             raise BackendError(f'odometry child frame "{frame}" moves with joints relative to '
                                f'the root link "{self._robot.root_link}"; use a frame fixed '
@@ -269,22 +266,7 @@ class EmbeddedBackend(SimulatorBackend):
             LOGGER.warning('odometry child frame "%s" is not a link of robot "%s"; taking it '
                            'as the root link "%s"', frame, self._robot.name,
                            self._robot.root_link)
-        return None
-
-    def _mirror_via_frame(self, odometry: OdometrySample,
-                          offset: tuple[np.ndarray, np.ndarray], quat: np.ndarray) -> None:
-        """Write the root pose and twist from a pose/twist of a link fixed to the root.
-
-        ``quat`` (the free joint's slice of ``qpos``) holds the frame's orientation on entry.
-        """
-        root_in_frame, frame_to_root = offset
-        a, d = self._free_qpos, self._free_dof
-        world_from_frame = quat_to_matrix(quat_wxyz_to_xyzw(quat))
-        self.data.qpos[a:a + 3] = odometry.position + world_from_frame @ root_in_frame
-        mujoco.mju_mat2Quat(quat, (world_from_frame @ frame_to_root.T).ravel())
-        linear = odometry.linear_velocity + np.cross(odometry.angular_velocity, root_in_frame)
-        self.data.qvel[d:d + 3] = world_from_frame @ linear
-        self.data.qvel[d + 3:d + 6] = frame_to_root @ odometry.angular_velocity
+        return odometry
 
     def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         cached = self._subset_cache.get(names)
