@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 from twin_bridge.process_group import ManagedProcess, format_param, ros_argv
+from twin_bridge.ros.private_context import PrivateContext
 
 __all__ = [
     'Collector',
@@ -114,40 +115,13 @@ class Collector:
         self.receive_times.clear()
 
 
-class RosTestContext:
+class RosTestContext(PrivateContext):
     """An rclpy context, node and executor private to a test (no signal handlers installed)."""
 
+    spin_step = 0.02
+
     def __init__(self, node_name: str = 'test_observer') -> None:
-        self._node_name = node_name
-        self.context: Any = None
-        self.node: Any = None
-        self.executor: Any = None
-
-    def __enter__(self) -> RosTestContext:
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.signals import SignalHandlerOptions
-        self.context = Context()
-        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
-        self.node = rclpy.create_node(self._node_name, context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.executor is not None:
-            self.executor.shutdown()
-        if self.node is not None:
-            self.node.destroy_node()
-        if self.context is not None:
-            self.context.try_shutdown()
-
-    def spin_for(self, seconds: float) -> None:
-        """Process callbacks for ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            self.executor.spin_once(timeout_sec=min(left, 0.05))
+        super().__init__(node_name)
 
     def spin_until(self, predicate: Callable[[], bool], timeout: float,
                    process: NodeProcess | None = None) -> bool:
@@ -155,14 +129,8 @@ class RosTestContext:
 
         :param process: if given, stop early (returning False) when that process has exited
         """
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() >= deadline:
-                return False
-            if process is not None and not process.running():
-                return predicate()
-            self.executor.spin_once(timeout_sec=0.02)
-        return True
+        abort = (lambda: not process.running()) if process is not None else None
+        return super().spin_until(predicate, timeout, abort)
 
     def collect(self, topic: str, msg_type: type, qos: Any = 10) -> Collector:
         """Subscribe to ``topic`` and return a :class:`Collector` filled while spinning."""

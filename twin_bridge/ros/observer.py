@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 import time
 from typing import Any
@@ -10,11 +10,13 @@ from typing import Any
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
 import numpy as np
+from rclpy.context import Context
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.latency_stats import LatencyStats
+from twin_bridge.ros.private_context import PrivateContext
 
 __all__ = ['ObservedStream', 'ObserverSession', 'StreamObserver', 'standard_streams']
 
@@ -166,7 +168,7 @@ class StreamObserver(Node):
             recorder.until_ns = until
 
 
-class ObserverSession:
+class ObserverSession(PrivateContext):
     """A :class:`StreamObserver` with its own rclpy context and executor, for use inside an
     application or benchmark (installs no signal handlers: the caller keeps Ctrl-C).
 
@@ -174,53 +176,14 @@ class ObserverSession:
     """
 
     def __init__(self, streams: Mapping[str, ObservedStream], **observer_kwargs: Any) -> None:
+        """:param streams: the labelled streams to observe
+        :param observer_kwargs: passed on to :class:`StreamObserver`
+        """
+        super().__init__()
         self._streams = streams
         self._kwargs = observer_kwargs
-        self.context: Any = None
         self.node: StreamObserver | None = None
-        self.executor: Any = None
 
-    def __enter__(self) -> ObserverSession:
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.signals import SignalHandlerOptions
-        self.context = Context()
-        rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
-        try:
-            self.node = StreamObserver(self._streams, context=self.context, **self._kwargs)
-            self.executor = SingleThreadedExecutor(context=self.context)
-            self.executor.add_node(self.node)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.executor is not None:
-            self.executor.shutdown()
-        if self.node is not None:
-            self.node.destroy_node()
-        if self.context is not None:
-            self.context.try_shutdown()
-
-    def spin_once(self, timeout: float = 0.05) -> None:
-        """Process pending callbacks, waiting at most ``timeout`` seconds for one."""
-        self.executor.spin_once(timeout_sec=timeout)
-
-    def spin_for(self, seconds: float) -> None:
-        """Process callbacks for ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            self.executor.spin_once(timeout_sec=min(left, 0.05))
-
-    def spin_until(self, predicate: Callable[[], bool], timeout: float,
-                   abort: Callable[[], bool] | None = None) -> bool:
-        """Process callbacks until ``predicate()`` holds (True) or ``timeout`` seconds pass or
-        ``abort()`` holds (False)."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() >= deadline or (abort is not None and abort()):
-                return predicate()
-            self.executor.spin_once(timeout_sec=0.05)
-        return True
+    def create_node(self, context: Context) -> StreamObserver:
+        """The observer, in ``context``."""
+        return StreamObserver(self._streams, context=context, **self._kwargs)
