@@ -18,6 +18,7 @@ from twin_bridge.ros.conversions import (
     odometry_from_msg,
     odometry_to_msg,
     scan_to_msg,
+    set_odometry_state,
     time_to_ns,
 )
 from twin_bridge.state import JointStateSample, OdometrySample
@@ -61,6 +62,20 @@ def test_odometry_round_trip_with_frames():
     for name in ('position', 'orientation', 'linear_velocity', 'angular_velocity'):
         np.testing.assert_array_equal(getattr(back, name), getattr(sample, name))
     assert back.stamp_ns == 42 and back.frame_id == 'robot1/odom'
+
+
+def test_set_odometry_state_rewrites_a_reused_message_in_place():
+    msg = odometry_to_msg(OdometrySample(np.ones(3), np.array([0, 0, 0.6, 0.8])),
+                          'odom', 'base_link')
+    msg.header.stamp = ns_to_time(7)
+    second = OdometrySample(np.array([3.0, 4.0, 0.0]), np.array([0, 0, 0, 1.0]),
+                            np.array([0.2, 0.0, 0.0]), np.array([0.0, 0.0, 0.1]))
+    set_odometry_state(msg, second)
+    assert msg.header.frame_id == 'odom' and msg.child_frame_id == 'base_link'
+    assert time_to_ns(msg.header.stamp) == 7
+    back = odometry_from_msg(msg)
+    for name in ('position', 'orientation', 'linear_velocity', 'angular_velocity'):
+        np.testing.assert_array_equal(getattr(back, name), getattr(second, name))
 
 
 def test_scan_fields_follow_the_lidar_spec():

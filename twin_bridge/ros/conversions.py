@@ -23,6 +23,7 @@ __all__ = [
     'odometry_from_msg',
     'odometry_to_msg',
     'scan_to_msg',
+    'set_odometry_state',
     'time_to_ns',
 ]
 
@@ -96,15 +97,21 @@ def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str) 
     msg.header.stamp = ns_to_time(sample.stamp_ns)
     msg.header.frame_id = frame_id
     msg.child_frame_id = child_frame_id
-    pose = msg.pose.pose
-    pose.position.x, pose.position.y, pose.position.z = (float(v) for v in sample.position)
-    (pose.orientation.x, pose.orientation.y, pose.orientation.z,
-     pose.orientation.w) = (float(v) for v in sample.orientation)
-    twist = msg.twist.twist
-    twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in sample.linear_velocity)
-    twist.angular.x, twist.angular.y, twist.angular.z = (
-        float(v) for v in sample.angular_velocity)
+    set_odometry_state(msg, sample)
     return msg
+
+
+def set_odometry_state(msg: Odometry, sample: OdometrySample) -> None:
+    """Write ``sample``'s pose and twist into ``msg`` in place (header and frames untouched),
+    for a publisher that reuses one message."""
+    pose = msg.pose.pose
+    p, q = pose.position, pose.orientation
+    p.x, p.y, p.z = np.asarray(sample.position, dtype=float).tolist()
+    q.x, q.y, q.z, q.w = np.asarray(sample.orientation, dtype=float).tolist()
+    twist = msg.twist.twist
+    lin, ang = twist.linear, twist.angular
+    lin.x, lin.y, lin.z = np.asarray(sample.linear_velocity, dtype=float).tolist()
+    ang.x, ang.y, ang.z = np.asarray(sample.angular_velocity, dtype=float).tolist()
 
 
 def scan_to_msg(scan: ScanData, stamp_ns: int, frame_id: str | None = None) -> LaserScan:

@@ -7,12 +7,11 @@ import sys
 import threading
 import time
 
-from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
 
@@ -23,9 +22,11 @@ from twin_bridge.motion_profiles import (
     MeasurementNoise,
     make_motion,
 )
+from twin_bridge.node_config import parse_name_value_args
 from twin_bridge.pacing import PeriodicSchedule
 from twin_bridge.robot_description import default_robot_path, load_robot_description
-from twin_bridge.ros.conversions import scan_to_msg
+from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
+from twin_bridge.ros.qos import qos_profile
 
 MAX_RATE_HZ = 2000.0
 
@@ -54,10 +55,6 @@ PARAMETERS: dict[str, tuple[object, str]] = {
 }
 
 
-def _stamp(now_ns: int) -> Time:
-    return Time(sec=now_ns // 1_000_000_000, nanosec=now_ns % 1_000_000_000)
-
-
 class PhysicalSimNode(Node):
     """Publishes a scripted robot's state at configurable rates from one pacing thread.
 
@@ -73,7 +70,7 @@ class PhysicalSimNode(Node):
         for name, rate in rates.items():
             if not 0.0 <= rate <= MAX_RATE_HZ:
                 raise ValueError(f'{name}_rate must be within 0..{MAX_RATE_HZ:.0f} Hz, got {rate}')
-        xacro_args = dict(a.split(':=', 1) for a in p['robot_description_args'] if ':=' in a)
+        xacro_args = parse_name_value_args(p['robot_description_args'])
         robot = load_robot_description(p['robot_description_file'] or default_robot_path(),
                                        xacro_args or None)
         joints = [(j.name, j.lower, j.upper) for j in map(robot.joint, robot.movable_joint_names)]
@@ -83,7 +80,7 @@ class PhysicalSimNode(Node):
             geometry=DiffDriveGeometry(float(p['wheel_radius']), float(p['wheel_separation'])))
         self._noise = MeasurementNoise(float(p['noise_stddev']), int(p['seed']))
 
-        state_qos = QoSProfile(depth=int(p['qos_depth']), reliability=ReliabilityPolicy.RELIABLE)
+        state_qos = qos_profile('reliable', int(p['qos_depth']))
         self._joint_pub = self.create_publisher(JointState, p['joint_states_topic'], state_qos)
         self._odom_pub = self.create_publisher(Odometry, p['odom_topic'], state_qos)
         self._joint_msg = JointState()
@@ -144,19 +141,14 @@ class PhysicalSimNode(Node):
         msg = self._joint_msg
         msg.position = sample.positions.tolist()
         msg.velocity = sample.velocities.tolist()
-        msg.header.stamp = _stamp(time.time_ns())
+        msg.header.stamp = ns_to_time(time.time_ns())
         self._joint_pub.publish(msg)
 
     def _publish_odometry(self, t: float) -> None:
         sample = self._noise.odometry(self._motion.odometry(t))
         msg = self._odom_msg
-        pose, twist = msg.pose.pose, msg.twist.twist
-        pose.position.x, pose.position.y, pose.position.z = sample.position.tolist()
-        o = pose.orientation
-        o.x, o.y, o.z, o.w = sample.orientation.tolist()
-        twist.linear.x, twist.linear.y, twist.linear.z = sample.linear_velocity.tolist()
-        twist.angular.x, twist.angular.y, twist.angular.z = sample.angular_velocity.tolist()
-        msg.header.stamp = _stamp(time.time_ns())
+        set_odometry_state(msg, sample)
+        msg.header.stamp = ns_to_time(time.time_ns())
         self._odom_pub.publish(msg)
 
     def _publish_scan(self, t: float) -> None:
