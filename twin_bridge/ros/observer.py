@@ -12,11 +12,12 @@ from nav_msgs.msg import Odometry
 import numpy as np
 from rclpy.context import Context
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.latency_stats import LatencyStats
 from twin_bridge.ros.private_context import PrivateContext
+from twin_bridge.ros.qos import qos_profile
 
 __all__ = ['ObservedStream', 'ObserverSession', 'StreamObserver', 'standard_streams']
 
@@ -32,7 +33,7 @@ class ObservedStream:
 
 
 def _reliable(depth: int = 100) -> QoSProfile:
-    return QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
+    return qos_profile('reliable', depth)
 
 
 def standard_streams(joint_states_topic: str = 'joint_states', odom_topic: str = 'odom',

@@ -9,9 +9,11 @@ from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
+
+from twin_bridge.ros.qos import qos_profile
 
 #: stream → (message type, sensor-data QoS?) — the same QoS choices as the twin bridge.
 STREAMS = {'joint_states': (JointState, False), 'odom': (Odometry, False),
@@ -26,7 +28,7 @@ class RelayNode(Node):
         input_prefix = self.declare_parameter('input_prefix', '').value
         output_prefix = self.declare_parameter('output_prefix', 'relay/').value
         depth = int(self.declare_parameter('qos_depth', 10).value)
-        reliable = QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
+        reliable = qos_profile('reliable', depth)
         for stream, (msg_type, sensor) in STREAMS.items():
             qos = qos_profile_sensor_data if sensor else reliable
             publisher = self.create_publisher(msg_type, output_prefix + stream, qos)
