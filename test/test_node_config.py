@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from twin_bridge.errors import ConfigError
+from twin_bridge.lidar import LidarSpec
 from twin_bridge.node_config import PARAMETERS, TwinNodeConfig, help_text, parse_name_value_args
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_bridge.yaml'
@@ -87,3 +88,19 @@ def test_help_lists_every_parameter_with_default():
     for name in PARAMETERS:
         assert f'  {name} ' in text
     assert "('warehouse')" in text and '--ros-args' in text
+
+
+def test_scan_rate_and_session_config_follow_the_parameters():
+    lidar = LidarSpec('lidar', 'lidar_link', 'lidar_link', 360, -3.1, 3.1, 0.1, 10.0,
+                      update_rate=20.0)
+    default = TwinNodeConfig.from_values({})
+    assert default.scan_rate_for(lidar) == 20.0          # 0 = the lidar's own rate
+    assert default.scan_rate_for(None) == 0.0            # no lidar: no scan output
+    config = TwinNodeConfig.from_values({'scan_rate': 5, 'unknown_joints': 'ignore',
+                                         'stale_timeout': 0.8, 'max_future_stamp': 0.1})
+    assert config.scan_rate_for(lidar) == 5.0
+    session = config.session_config(config.scan_rate_for(lidar))
+    assert session.scan_period == pytest.approx(0.2)
+    assert (session.stale_timeout, session.max_future_stamp) == (0.8, 0.1)
+    assert session.ignore_unknown_joints and not default.session_config(20.0).ignore_unknown_joints
+    assert config.session_config(0.0).scan_period == 0.0

@@ -8,6 +8,8 @@ import math
 from typing import Any
 
 from twin_bridge.errors import ConfigError
+from twin_bridge.lidar import LidarSpec
+from twin_bridge.twin_session import SessionConfig
 
 __all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig',
            'help_text', 'parse_name_value_args']
@@ -108,6 +110,21 @@ class TwinNodeConfig:
     def xacro_args(self) -> dict[str, str]:
         """``robot_description_args`` as a dict."""
         return parse_name_value_args(self.robot_description_args)
+
+    def scan_rate_for(self, lidar: LidarSpec | None) -> float:
+        """Scan output rate in Hz: ``scan_rate``, else ``lidar``'s update rate; 0 (no scan
+        output) without a lidar."""
+        if lidar is None:
+            return 0.0
+        return self.scan_rate or lidar.update_rate
+
+    def session_config(self, scan_rate: float) -> SessionConfig:
+        """The :class:`~twin_bridge.twin_session.SessionConfig` these parameters give, for a
+        scan output at ``scan_rate`` Hz (0: none; see :meth:`scan_rate_for`)."""
+        return SessionConfig(stale_timeout=self.stale_timeout,
+                             max_future_stamp=self.max_future_stamp,
+                             scan_period=1.0 / scan_rate if scan_rate > 0 else 0.0,
+                             ignore_unknown_joints=self.unknown_joints == 'ignore')
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TwinNodeConfig:

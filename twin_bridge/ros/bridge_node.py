@@ -38,7 +38,6 @@ from twin_bridge.twin_session import (
     OUTPUT_ODOM,
     OUTPUT_SCAN,
     InputOutcome,
-    SessionConfig,
     TwinSession,
 )
 
@@ -78,13 +77,9 @@ class TwinBridgeNode(Node):
         cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())
         self.robot = load_robot(cfg)
         self.backend = make_backend(self, cfg, self.robot)
-        lidar = self.backend.lidar
-        scan_rate = cfg.scan_rate or (lidar.update_rate if lidar is not None else 0.0)
-        self.session = TwinSession(self.backend, SessionConfig(
-            stale_timeout=cfg.stale_timeout, max_future_stamp=cfg.max_future_stamp,
-            scan_period=1.0 / scan_rate if lidar is not None and scan_rate > 0 else 0.0,
-            ignore_unknown_joints=cfg.unknown_joints == 'ignore',
-        ), now=time.monotonic(), robot=self.robot)
+        scan_rate = cfg.scan_rate_for(self.backend.lidar)
+        self.session = TwinSession(self.backend, cfg.session_config(scan_rate),
+                                   now=time.monotonic(), robot=self.robot)
 
         state_qos = qos_profile(cfg.state_qos, cfg.qos_depth)
         self._joints_pub = self.create_publisher(JointState, cfg.output_joint_states_topic,
@@ -92,7 +87,7 @@ class TwinBridgeNode(Node):
         self._odom_pub = self.create_publisher(Odometry, cfg.output_odom_topic, state_qos)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._scan_pub = None
-        if lidar is not None and scan_rate > 0:
+        if scan_rate > 0:
             self._scan_pub = self.create_publisher(LaserScan, cfg.output_scan_topic,
                                                    qos_profile(cfg.scan_qos, cfg.qos_depth))
             self.create_timer(1.0 / scan_rate, self._publish_scan)
