@@ -156,6 +156,28 @@ def test_non_lidar_sensors_are_ignored():
     assert parse_urdf(minimal_urdf(sensor=camera)).lidar is None
 
 
+LIDAR_BODY = ('<lidar><scan><horizontal><samples>10</samples></horizontal></scan>'
+              '<range><max>5</max></range></lidar>')
+
+
+@pytest.mark.parametrize('pose', [
+    '<pose degrees="true">0.1 0 0.2 0 0 90</pose>',
+    '<pose rotation_format="quat_xyzw">0.1 0 0.2 0 0 0.7071067811865476 0.7071067811865476</pose>',
+])
+def test_sensor_pose_is_read_as_sdf_reads_it(pose):
+    robot = parse_urdf(minimal_urdf(sensor=lidar_tag(pose + LIDAR_BODY)))
+    np.testing.assert_allclose(robot.lidar.pose.position, [0.1, 0, 0.2])
+    np.testing.assert_allclose(robot.lidar.pose.orientation,
+                               [0, 0, math.sqrt(0.5), math.sqrt(0.5)], atol=1e-12)
+
+
+def test_bad_sensor_pose_names_the_sensor_and_the_pose():
+    with pytest.raises(RobotDescriptionError, match='<pose>: expected 6 numbers') as info:
+        parse_urdf(minimal_urdf(sensor=lidar_tag('<pose>0 0 1</pose>' + LIDAR_BODY)),
+                   source='robot.urdf')
+    assert 'robot.urdf' in str(info.value) and 'sensor name="s"' in str(info.value)
+
+
 @pytest.mark.parametrize('body, message', [
     ('<lidar><range><max>5</max></range></lidar>', 'missing <scan><horizontal>'),
     ('<lidar><scan><horizontal><samples>x</samples></horizontal></scan></lidar>', 'not a number'),

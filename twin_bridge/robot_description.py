@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from twin_bridge.errors import RobotDescriptionError
 from twin_bridge.lidar import LidarSpec
 from twin_bridge.resources import share_directory
+from twin_bridge.sdf_pose import sdf_pose
 from twin_bridge.transforms import Pose
 
 __all__ = [
@@ -447,11 +448,11 @@ def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:
                 or link)
     topic = (_text(sensor, 'topic') or _plugin_text(sensor, ('topicName', 'topic_name'))
              or _plugin_remapped_topic(sensor) or 'scan')
-    pose_text = _text(sensor, 'pose')
-    pose = Pose()
-    if pose_text is not None:
-        values = _floats(pose_text, 6, f'{what} <pose>', '', (0.0,) * 6)
-        pose = Pose.from_xyz_rpy(values[:3], values[3:])
+    pose_elem = sensor.find('pose')
+    try:  # an SDF <pose>: degrees="true" and rotation_format="quat_xyzw" are read too
+        pose = sdf_pose(pose_elem) if pose_elem is not None else Pose()
+    except ValueError as exc:
+        raise RobotDescriptionError(f'{what} <pose>: {exc}') from None
     return LidarSpec(
         name=sensor.get('name') or 'lidar', link=link, frame_id=frame_id, samples=samples,
         min_angle=min_angle, max_angle=max_angle, range_min=range_min, range_max=range_max,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import logging
-import math
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
@@ -22,7 +21,8 @@ import numpy as np
 
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
 from twin_bridge.resources import find_world, model_search_path, resolve_uri
-from twin_bridge.transforms import Pose, quat_from_rpy, rotate
+from twin_bridge.sdf_pose import parse_numbers, sdf_pose
+from twin_bridge.transforms import Pose, rotate
 
 __all__ = [
     'Collision',
@@ -220,18 +220,10 @@ def _text(elem: ET.Element | None) -> str:
 
 
 def _floats(elem: ET.Element, ctx: _Ctx, count: int | tuple[int, ...]) -> list[float]:
-    counts = (count,) if isinstance(count, int) else count
-    raw = _text(elem).split()
     try:
-        values = [float(v) for v in raw]
-    except ValueError:
-        raise ctx.child(elem).error(f'bad number in "{_text(elem)}"') from None
-    if len(values) not in counts:
-        expected = ' or '.join(str(c) for c in counts)
-        raise ctx.child(elem).error(f'expected {expected} numbers, got "{_text(elem)}"')
-    if not all(math.isfinite(v) for v in values):
-        raise ctx.child(elem).error(f'non-finite number in "{_text(elem)}"')
-    return values
+        return parse_numbers(_text(elem), (count,) if isinstance(count, int) else count)
+    except ValueError as exc:
+        raise ctx.child(elem).error(str(exc)) from None
 
 
 def _float(parent: ET.Element, tag: str, ctx: _Ctx, default: float | None = None,
@@ -263,23 +255,10 @@ def _parse_pose(elem: ET.Element | None, ctx: _Ctx) -> tuple[Pose, str]:
     if elem is None:
         return Pose(), ''
     relative_to = elem.get('relative_to', elem.get('frame', '')).strip()
-    if not _text(elem):
-        return Pose(), relative_to
-    fmt = elem.get('rotation_format', 'euler_rpy').strip()
-    if fmt == 'quat_xyzw':
-        values = _floats(elem, ctx, 7)
-        quat = np.array(values[3:])
-        norm = float(np.linalg.norm(quat))
-        if norm < 1e-9:
-            raise ctx.child(elem).error('zero quaternion')
-        return Pose(np.array(values[:3]), quat / norm), relative_to
-    if fmt != 'euler_rpy':
-        raise ctx.child(elem).error(f'unknown rotation_format "{fmt}"')
-    values = _floats(elem, ctx, 6)
-    rpy = np.array(values[3:])
-    if elem.get('degrees', 'false').strip().lower() in ('true', '1'):
-        rpy = np.radians(rpy)
-    return Pose(np.array(values[:3]), quat_from_rpy(*rpy)), relative_to
+    try:
+        return sdf_pose(elem), relative_to
+    except ValueError as exc:
+        raise ctx.child(elem).error(str(exc)) from None
 
 
 def _read_xml(file: Path, ctx: _Ctx | None = None) -> ET.Element:
