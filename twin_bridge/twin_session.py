@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.errors import TwinBridgeError
@@ -50,6 +51,7 @@ COUNTER_UNSTAMPED = 'unstamped'                      # header.stamp 0: stamped o
 COUNTER_TIMELINE_RESET = 'timeline_reset'            # stamps jumped back and were followed
 COUNTER_IGNORED_UNKNOWN_JOINT = 'ignored.unknown_joint'  # samples stripped of unknown names
 _MAX_REPORTED_NAMES = 256
+_Sample = TypeVar('_Sample', JointStateSample, OdometrySample)
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ class TwinSession:
             OUTPUT_JOINT_STATES: monitor(OUTPUT_JOINT_STATES, 'output', None),
             OUTPUT_ODOM: monitor(OUTPUT_ODOM, 'output', None),
         }
-        self._scan_reflected_receive_time: int | None = None
+        self._scan_reflected_receive_time: float | None = None
         if cfg.scan_period > 0 and backend.lidar is not None:
             self.monitors[OUTPUT_SCAN] = monitor(
                 OUTPUT_SCAN, 'output', max(cfg.stale_timeout, 3 * cfg.scan_period))
@@ -201,8 +203,9 @@ class TwinSession:
                               # converted here, once, for every backend.
                               lambda s: self.backend.mirror(odometry=self._frames.to_root(s)))
 
-    def _on_input(self, stream: str, state: _Input, sample, now: float, wall_ns: int,
-                  check, mirror) -> InputOutcome:
+    def _on_input(self, stream: str, state: _Input, sample: _Sample, now: float, wall_ns: int,
+                  check: Callable[[_Sample], Verdict[_Sample]],
+                  mirror: Callable[[_Sample], None]) -> InputOutcome:
         monitor = state.monitor
         monitor.record_received()
         unstamped = sample.stamp_ns == 0
