@@ -28,11 +28,15 @@ __all__ = [
     'FigureEight',
     'JointSweep',
     'MeasurementNoise',
+    'MAX_RATE_HZ',
     'MOTIONS',
     'ScriptedMotion',
     'StandStill',
     'make_motion',
 ]
+
+#: Highest joint_states/odom rate (Hz) the stand-in robot publishes at.
+MAX_RATE_HZ = 2000.0
 
 #: First positive zero of J0: the heading amplitude for which the figure-eight closes.
 FIGURE_EIGHT_HEADING_AMPLITUDE = 2.404825557695773

@@ -17,6 +17,7 @@ from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.motion_profiles import (
+    MAX_RATE_HZ,
     MOTIONS,
     DiffDriveGeometry,
     MeasurementNoise,
@@ -27,8 +28,6 @@ from twin_bridge.pacing import PeriodicSchedule
 from twin_bridge.robot_description import default_robot_path, load_robot_description
 from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
 from twin_bridge.ros.qos import qos_profile
-
-MAX_RATE_HZ = 2000.0
 
 #: name -> (default, help); the single source for declare_parameter and ``--help``.
 PARAMETERS: dict[str, tuple[object, str]] = {
