@@ -7,7 +7,13 @@ import yaml
 
 from twin_bridge.errors import ConfigError
 from twin_bridge.lidar import LidarSpec
-from twin_bridge.node_config import PARAMETERS, TwinNodeConfig, help_text, parse_name_value_args
+from twin_bridge.node_config import (
+    PARAMETERS,
+    TwinNodeConfig,
+    help_text,
+    parameter_help,
+    parse_name_value_args,
+)
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_bridge.yaml'
 
@@ -88,6 +94,16 @@ def test_help_lists_every_parameter_with_default():
     for name in PARAMETERS:
         assert f'  {name} ' in text
     assert "('warehouse')" in text and '--ros-args' in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_parameter_help_wraps_under_the_description():
+    lines = parameter_help({'a': (1.5, 'word ' * 30), 'long_name': ([''], 'xacro args')},
+                           width=60)
+    assert lines[0].startswith('  a          word') and all(len(line) <= 60 for line in lines)
+    assert all(line.startswith(' ' * 13 + 'word') for line in lines[1:-1])
+    assert ' '.join(lines[:-1]).split() == ['a', *['word'] * 30, '(1.5)']  # nothing lost
+    assert lines[-1] == '  long_name  xacro args ([])'
 
 
 def test_scan_rate_and_session_config_follow_the_parameters():

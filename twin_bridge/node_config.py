@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 import math
+import textwrap
 from typing import Any
 
 from twin_bridge.errors import ConfigError
@@ -12,7 +13,7 @@ from twin_bridge.lidar import LidarSpec
 from twin_bridge.twin_session import SessionConfig
 
 __all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig',
-           'help_text', 'parse_name_value_args']
+           'help_text', 'parameter_help', 'parse_name_value_args']
 
 BACKENDS = ('embedded', 'gazebo')
 QOS_NAMES = ('reliable', 'sensor_data')
@@ -209,10 +210,20 @@ def help_text(program: str = 'twin_bridge') -> str:
         '',
         'parameters (default):',
     ]
-    width = max(len(name) for name in PARAMETERS)
-    for name, (default, description) in PARAMETERS.items():
-        shown = '[]' if default == [''] else repr(default)
-        lines.append(f'  {name:<{width}}  {description} ({shown})')
+    lines += parameter_help(PARAMETERS)
     lines += ['', 'example: twin_bridge --ros-args -p world:=obstacle_course '
                   '-p scan_rate:=10.0 -r __ns:=/robot1']
     return '\n'.join(lines)
+
+
+def parameter_help(parameters: Mapping[str, tuple[Any, str]], width: int = 100) -> list[str]:
+    """Help lines for ``{name: (default, description)}``: one entry per parameter, its
+    description and ``(default)`` wrapped to ``width`` columns under the description."""
+    indent = max(len(name) for name in parameters) + 4
+    lines = []
+    for name, (default, description) in parameters.items():
+        shown = '[]' if default == [''] else repr(default)  # ROS needs a typed empty list
+        lines += textwrap.wrap(f'{description} ({shown})', width,
+                               initial_indent=f'  {name:<{indent - 4}}  ',
+                               subsequent_indent=' ' * indent, break_long_words=False)
+    return lines

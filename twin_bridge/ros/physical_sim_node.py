@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import threading
 import time
 
@@ -23,7 +24,7 @@ from twin_bridge.motion_profiles import (
     MeasurementNoise,
     make_motion,
 )
-from twin_bridge.node_config import parse_name_value_args
+from twin_bridge.node_config import parameter_help, parse_name_value_args
 from twin_bridge.pacing import PeriodicSchedule
 from twin_bridge.robot_description import default_robot_path, load_robot_description
 from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
@@ -180,14 +181,14 @@ class PhysicalSimNode(Node):
 
 
 def _parse_cli(argv: list[str]) -> None:
-    epilog = 'ROS parameters (set with --ros-args -p name:=value):\n' + '\n'.join(
-        f'  {name:<24} {help_} (default: {default!r})'
-        for name, (default, help_) in PARAMETERS.items())
+    epilog = 'ROS parameters (set with --ros-args -p name:=value), default in ():\n' + '\n'.join(
+        parameter_help(PARAMETERS))
     parser = argparse.ArgumentParser(
         prog='physical_sim', formatter_class=argparse.RawDescriptionHelpFormatter,
-        description='A stand-in physical robot: publishes joint_states and odom (frame odom -> '
-                    'base_link) from a scripted motion with wall-clock stamps; optionally its '
-                    'own scan. Stops cleanly (exit 0) on SIGINT/SIGTERM.',
+        description=textwrap.fill(
+            'A stand-in physical robot: publishes joint_states and odom (frame odom -> '
+            'base_link) from a scripted motion with wall-clock stamps; optionally its own '
+            'scan. Stops cleanly (exit 0) on SIGINT/SIGTERM.', 100),
         epilog=epilog)
     parser.parse_args(argv)
 
