@@ -112,6 +112,7 @@ class EmbeddedBackend(SimulatorBackend):
         self._warned_frames: set[str] = set()
         wheels = self._robot.wheel_joint_names or ()
         self._wheel_names = tuple(wheels)
+        self._wheel_index = {n: i for i, n in enumerate(self._wheel_names)}
         self._wheel_act = np.array([m.actuator(ROBOT_PREFIX + n).id for n in wheels],
                                    dtype=np.intp)
         # Mimic joints follow their master (applied as often as the longest mimic chain).
@@ -377,12 +378,13 @@ class EmbeddedBackend(SimulatorBackend):
             raise BackendError(f'step duration must be finite and >= 0, got {duration}')
         ctrl_wheels = np.zeros(len(self._wheel_names))
         for name, value in (wheel_velocities or {}).items():
-            if name not in self._wheel_names:
+            row = self._wheel_index.get(name)
+            if row is None:
                 raise BackendError(f'"{name}" is not a wheel joint (wheels: '
                                    f'{list(self._wheel_names)})')
             if not np.isfinite(value):
                 raise BackendError(f'wheel velocity for "{name}" is not finite: {value}')
-            ctrl_wheels[self._wheel_names.index(name)] = value
+            ctrl_wheels[row] = value
         nstep = max(1, int(round(duration / self.model.opt.timestep)))
         with self._lock:
             self.data.ctrl[self._wheel_act] = ctrl_wheels
