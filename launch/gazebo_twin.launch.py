@@ -8,20 +8,23 @@ What needs computing (world lookup, bridge config, spawn arguments) is done by
 twin_bridge.launch_support, which is unit-tested without ROS.
 """
 
+import os
+
 from launch import LaunchDescription
-from launch.actions import (
-    AppendEnvironmentVariable,
-    DeclareLaunchArgument,
-    IncludeLaunchDescription,
-    OpaqueFunction,
-)
-from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, Shutdown
 from launch.substitutions import Command, LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from twin_bridge.launch_support import plan_gazebo_twin
+from twin_bridge.launch_support import gazebo_environment, plan_gazebo_twin
+
+
+def _shutdown_unless_shutting_down(event, context):
+    """Gazebo exited (window closed, crash): stop the whole launch rather than leave a twin
+    with no simulator - but not again while launch is already shutting down (a second
+    Shutdown makes launch fail on exit)."""
+    return None if context.is_shutdown else [Shutdown(reason='Gazebo exited')]
 
 
 def _gazebo_and_bridges(context):
@@ -36,15 +39,19 @@ def _gazebo_and_bridges(context):
         xacro_args=arg('xacro_args'), headless=arg('headless'), gui=arg('gui'),
         namespace=namespace, model_name=arg('model_name'), bridge_config=arg('bridge_config'),
         use_sim_time=arg('use_sim_time'), x=arg('x'), y=arg('y'), z=arg('z'), yaw=arg('yaw'))
+    # model:// includes of the worlds resolve from share/twin_bridge/models, package://
+    # meshes from the share folders; plus what packages export for Gazebo (package.xml).
+    share = FindPackageShare('twin_bridge').perform(context)
+    resource_paths = [os.path.join(share, 'models'), os.path.dirname(share),
+                      *plan.gz_resource_paths]
 
     actions = [
-        # Gazebo itself, through ros_gz_sim's own launch file; when gz exits (window closed,
-        # crash) the whole launch shuts down instead of leaving a twin with no simulator.
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(
-                PathJoinSubstitution([FindPackageShare('ros_gz_sim'), 'launch',
-                                      'gz_sim.launch.py'])),
-            launch_arguments={'gz_args': plan.gz_args, 'on_exit_shutdown': 'true'}.items()),
+        # Gazebo itself, run directly (no shell, unlike ros_gz_sim's gz_sim.launch.py) so
+        # launch's SIGINT reaches it and nothing is left running after shutdown.
+        ExecuteProcess(cmd=plan.gz_command, name='gazebo', output='screen',
+                       additional_env=gazebo_environment(
+                           getattr(context, 'environment', os.environ), resource_paths),
+                       on_exit=_shutdown_unless_shutting_down),
         # Spawn the robot from robot_state_publisher's robot_description topic (same
         # namespace, so the relative topic resolves to that publisher).
         Node(package='ros_gz_sim', executable='create', name='spawn_twin_robot',
@@ -71,7 +78,7 @@ def _gazebo_and_bridges(context):
 
 
 def generate_launch_description():
-    """Arguments, model path, robot_state_publisher and the Gazebo part."""
+    """Arguments, robot_state_publisher and the Gazebo part."""
     share = FindPackageShare('twin_bridge')
     return LaunchDescription([
         # -- arguments ---------------------------------------------------------------------
@@ -114,13 +121,6 @@ def generate_launch_description():
         DeclareLaunchArgument('y', default_value='0.0', description='spawn y (m)'),
         DeclareLaunchArgument('z', default_value='0.0', description='spawn z (m)'),
         DeclareLaunchArgument('yaw', default_value='0.0', description='spawn heading (rad)'),
-
-        # -- model path --------------------------------------------------------------------
-        # model:// includes in the worlds resolve from share/twin_bridge/models, and
-        # package://twin_bridge/... meshes from share/ - whether or not ros_gz_sim picks up
-        # the gazebo_model_path export of package.xml.
-        AppendEnvironmentVariable('GZ_SIM_RESOURCE_PATH', PathJoinSubstitution([share, 'models'])),
-        AppendEnvironmentVariable('GZ_SIM_RESOURCE_PATH', PathJoinSubstitution([share, '..'])),
 
         # -- robot_state_publisher -----------------------------------------------------------
         # Publishes robot_description (which the spawn reads) and the twin's TF from the

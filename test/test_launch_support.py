@@ -8,9 +8,16 @@ import yaml
 from twin_bridge.errors import ConfigError, ResourceNotFoundError, WorldLoadError
 from twin_bridge.gz_bridge_config import load_bridge_config
 from twin_bridge.launch_support import (
+    GZ_PLUGIN_PATH_ENV,
+    GZ_RESOURCE_PATH_ENV,
     create_arguments,
+    exported_model_paths,
     format_xacro_args,
+    gazebo_environment,
+    gz_resource_paths,
     gz_sim_args,
+    gz_sim_command,
+    package_uri_packages,
     parse_bool,
     parse_float,
     parse_xacro_args,
@@ -88,6 +95,56 @@ def test_gz_sim_args(world):
         gz_sim_args(world, verbosity=7)
 
 
+def test_gz_sim_command_is_an_argv_without_a_shell(world):
+    spaced = world.parent / 'my world.sdf'
+    assert gz_sim_command(spaced, headless=True) == [
+        'gz', 'sim', '-r', '-s', '--headless-rendering', str(spaced)]
+    assert gz_sim_command(world, gui=False, run=False) == ['gz', 'sim', '-s', str(world)]
+
+
+def _install(prefix: Path, name: str, export: str = '') -> None:
+    share = prefix / 'share' / name
+    share.mkdir(parents=True)
+    (share / 'package.xml').write_text(
+        f'<package format="3"><name>{name}</name><export>{export}</export></package>')
+
+
+def test_exported_model_paths_follow_the_gazebo_ros_export(tmp_path):
+    _install(tmp_path / 'a', 'with_models', '<gazebo_ros gazebo_model_path="${prefix}/models"/>'
+             '<gazebo_ros gazebo_media_path="${prefix}/media"/>')
+    _install(tmp_path / 'b', 'plain', '<build_type>ament_python</build_type>')
+    (tmp_path / 'c').mkdir()  # in the index without a manifest
+    (tmp_path / 'd' / 'share' / 'broken').mkdir(parents=True)
+    (tmp_path / 'd' / 'share' / 'broken' / 'package.xml').write_text('<package')
+    packages = {'with_models': str(tmp_path / 'a'), 'plain': str(tmp_path / 'b'),
+                'missing': str(tmp_path / 'c'), 'broken': str(tmp_path / 'd')}
+    share = tmp_path / 'a' / 'share' / 'with_models'
+    assert exported_model_paths(packages) == [str(share / 'models'), str(share / 'media')]
+
+
+def test_gz_resource_paths_cover_package_uris_of_the_robot(tmp_path):
+    _install(tmp_path / 'ws', 'meshes_pkg')
+    _install(tmp_path / 'opt', 'models_pkg', '<gazebo_ros gazebo_model_path="${prefix}/m"/>')
+    urdf = ('<robot name="r"><link name="a"><visual><geometry>'
+            '<mesh filename="package://meshes_pkg/meshes/a.dae"/></geometry></visual></link>'
+            '<link name="b"><visual><geometry><mesh filename="package://meshes_pkg/b.stl"/>'
+            '</geometry></visual></link><link name="c"><visual><geometry>'
+            '<mesh filename="package://not_installed/c.stl"/></geometry></visual></link></robot>')
+    assert package_uri_packages(urdf) == ['meshes_pkg', 'not_installed']
+    packages = {'meshes_pkg': str(tmp_path / 'ws'), 'models_pkg': str(tmp_path / 'opt')}
+    assert gz_resource_paths(urdf, packages) == [
+        str(tmp_path / 'opt' / 'share' / 'models_pkg' / 'm'), str(tmp_path / 'ws' / 'share')]
+    assert gz_resource_paths('<robot name="r"/>', {}) == []
+
+
+def test_gazebo_environment_appends_to_what_is_set():
+    env = gazebo_environment({GZ_RESOURCE_PATH_ENV: '/mine:/shared', 'LD_LIBRARY_PATH': '/ros/lib'},
+                             ['/shared', '/pkg/models'])
+    assert env[GZ_RESOURCE_PATH_ENV] == '/mine:/shared:/pkg/models'
+    assert env[GZ_PLUGIN_PATH_ENV] == '/ros/lib'
+    assert gazebo_environment({}, []) == {GZ_RESOURCE_PATH_ENV: '', GZ_PLUGIN_PATH_ENV: ''}
+
+
 def test_create_arguments():
     args = create_arguments(world_name='lab', model_name='twin_robot', x='1.5', y=-2, z='0.1',
                             yaw='0.5')
@@ -155,9 +212,12 @@ def test_twin_node_overrides():
 def test_plan_gazebo_twin(world, tmp_path):
     plan = plan_gazebo_twin(world=str(world), xacro_args='prefix:=r1_ gz_topic_prefix:=/r1',
                             headless='true', namespace='robot1', model_name='r1', x='2',
-                            bridge_directory=tmp_path)
+                            bridge_directory=tmp_path, packages={})
     assert plan.world_name == 'lab'
     assert plan.gz_args == f'-r -s --headless-rendering {world.resolve()}'
+    assert plan.gz_command == ['gz', 'sim', '-r', '-s', '--headless-rendering',
+                               str(world.resolve())]
+    assert plan.gz_resource_paths == []  # the default robot has no package:// meshes
     assert plan.gz_topic_prefix == '/r1'
     assert plan.create_arguments[:4] == ['-world', 'lab', '-name', 'r1']
     topics = {e.ros_topic: e.gz_topic for e in plan.bridge.config.entries}

@@ -7,6 +7,7 @@ twin node's parameter overrides — lives here so it is unit-tested without ROS 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 import math
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 import re
 import shlex
 import tempfile
+import xml.etree.ElementTree as ET
 
 from twin_bridge.errors import ConfigError
 from twin_bridge.gz_bridge_config import (
@@ -27,11 +29,18 @@ from twin_bridge.gz_topics import DEFAULT_GZ_TOPIC_PREFIX, normalize_prefix, wor
 from twin_bridge.resources import find_world
 
 __all__ = [
+    'GZ_PLUGIN_PATH_ENV',
+    'GZ_RESOURCE_PATH_ENV',
     'BridgeSetup',
     'GazeboTwinPlan',
     'create_arguments',
+    'exported_model_paths',
     'format_xacro_args',
+    'gazebo_environment',
+    'gz_resource_paths',
     'gz_sim_args',
+    'gz_sim_command',
+    'package_uri_packages',
     'parse_bool',
     'parse_float',
     'parse_xacro_args',
@@ -42,7 +51,10 @@ __all__ = [
     'write_bridge_config',
 ]
 
+GZ_RESOURCE_PATH_ENV = 'GZ_SIM_RESOURCE_PATH'
+GZ_PLUGIN_PATH_ENV = 'GZ_SIM_SYSTEM_PLUGIN_PATH'
 _XACRO_ARG_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+_PACKAGE_URI = re.compile(r'package://([A-Za-z0-9_]+)/')
 _TRUE = ('true', '1', 'yes', 'on')
 _FALSE = ('false', '0', 'no', 'off')
 
@@ -131,6 +143,100 @@ def gz_sim_args(world_path: str | Path, *, headless: bool = False, gui: bool = T
         parts.append(f'-v{int(verbosity)}')
     parts.append(shlex.quote(str(world_path)))
     return ' '.join(parts)
+
+
+def gz_sim_command(world_path: str | Path, *, headless: bool = False, gui: bool = True,
+                   run: bool = True, verbosity: int | None = None) -> list[str]:
+    """The ``gz sim`` command line (argv, no shell) for :func:`gz_sim_args`' options.
+
+    The launch file runs this directly rather than through ``ros_gz_sim``'s
+    ``gz_sim.launch.py``, which starts Gazebo through a shell: launch's shutdown signal then
+    reaches only the shell and Gazebo is left running (gazebosim/ros_gz#563), which breaks
+    launch tests and repeated launches.
+    """
+    return ['gz', 'sim', *shlex.split(gz_sim_args(world_path, headless=headless, gui=gui,
+                                                   run=run, verbosity=verbosity))]
+
+
+def package_uri_packages(urdf_xml: str) -> list[str]:
+    """Names of the packages a robot description refers to with ``package://`` URIs, in
+    order of first use."""
+    return list(dict.fromkeys(_PACKAGE_URI.findall(urdf_xml or '')))
+
+
+def _ament_packages() -> dict[str, str]:
+    """``{package: install prefix}`` from the ament index (empty without ament_index_python)."""
+    try:
+        from ament_index_python.packages import get_packages_with_prefixes
+    except ImportError:  # pragma: no cover - ament_index_python is a dependency
+        return {}
+    try:
+        return dict(get_packages_with_prefixes())
+    except OSError:  # AMENT_PREFIX_PATH unset: no ROS environment sourced
+        return {}
+
+
+def exported_model_paths(packages: Mapping[str, str] | None = None) -> list[str]:
+    """Model and media paths that packages export for Gazebo in their ``package.xml``
+    (``<export><gazebo_ros gazebo_model_path="${prefix}/models"/></export>``, ``${prefix}``
+    being the package's share directory) - what ``ros_gz_sim``'s ``gz_sim.launch.py`` adds to
+    ``GZ_SIM_RESOURCE_PATH``.
+
+    :param packages: ``{package: install prefix}``; default: the ament index
+    """
+    paths: list[str] = []
+    for name, prefix in sorted((_ament_packages() if packages is None else packages).items()):
+        share = os.path.join(prefix, 'share', name)
+        try:
+            root = ET.parse(os.path.join(share, 'package.xml')).getroot()
+        except (OSError, ET.ParseError):
+            continue  # no or unreadable manifest: nothing exported
+        for export in root.iterfind('export/gazebo_ros'):
+            for key in ('gazebo_model_path', 'gazebo_media_path'):
+                value = export.get(key)
+                if value:
+                    paths.append(value.replace('${prefix}', share))
+    return list(dict.fromkeys(paths))
+
+
+def gz_resource_paths(urdf_xml: str, packages: Mapping[str, str] | None = None) -> list[str]:
+    """Directories Gazebo needs on ``GZ_SIM_RESOURCE_PATH`` for this robot and the shipped
+    worlds: the exported model paths (:func:`exported_model_paths`) and, for every
+    ``package://<pkg>/...`` URI of the robot, the directory holding ``<pkg>``'s share
+    directory (Gazebo resolves ``package://pkg/x`` as ``<path>/pkg/x``). A package missing
+    from the index is left out (Gazebo then names the file it cannot find).
+
+    :param packages: ``{package: install prefix}``; default: the ament index
+    """
+    packages = _ament_packages() if packages is None else packages
+    paths = exported_model_paths(packages)
+    for name in package_uri_packages(urdf_xml):
+        if name in packages:
+            paths.append(os.path.join(packages[name], 'share'))
+    return list(dict.fromkeys(paths))
+
+
+def _join_paths(*parts: str | list[str] | None) -> str:
+    items: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            part = part.split(os.pathsep)
+        items += [p for p in part or [] if p]
+    return os.pathsep.join(dict.fromkeys(items))
+
+
+def gazebo_environment(base: Mapping[str, str], resource_paths: list[str]) -> dict[str, str]:
+    """Environment additions for the ``gz sim`` process: ``resource_paths`` appended to
+    ``GZ_SIM_RESOURCE_PATH`` and ``LD_LIBRARY_PATH`` to ``GZ_SIM_SYSTEM_PLUGIN_PATH`` (so
+    systems installed with ROS packages load), as ``gz_sim.launch.py`` does.
+
+    :param base: the environment the process would otherwise get (existing entries first)
+    """
+    return {
+        GZ_RESOURCE_PATH_ENV: _join_paths(base.get(GZ_RESOURCE_PATH_ENV), resource_paths),
+        GZ_PLUGIN_PATH_ENV: _join_paths(base.get(GZ_PLUGIN_PATH_ENV),
+                                        base.get('LD_LIBRARY_PATH')),
+    }
 
 
 def create_arguments(*, world_name: str, model_name: str, x: float = 0.0, y: float = 0.0,
@@ -227,6 +333,8 @@ class GazeboTwinPlan:
     world_path: Path
     world_name: str
     gz_args: str
+    gz_command: list[str]
+    gz_resource_paths: list[str]
     xacro_args: dict[str, str]
     gz_topic_prefix: str
     create_arguments: list[str]
@@ -240,12 +348,15 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
                      bridge_config: str = '', use_sim_time: str | bool = False,
                      x: str | float = 0.0, y: str | float = 0.0, z: str | float = 0.0,
                      yaw: str | float = 0.0,
-                     bridge_directory: str | Path | None = None) -> GazeboTwinPlan:
+                     bridge_directory: str | Path | None = None,
+                     packages: Mapping[str, str] | None = None) -> GazeboTwinPlan:
     """Resolve the Gazebo twin launch arguments (strings, as launch gives them) into a plan.
 
     The robot is expanded once here (with ``xacro_args``) so the generated bridge matches
     the joints and lidar Gazebo will actually have; ``gz_topic_prefix`` comes from the xacro
     args (default ``/twin``) so the robot's plugins, the bridge and the node agree.
+    ``packages`` (``{package: install prefix}``, default: the ament index) is where the
+    Gazebo resource paths are looked up.
 
     :raise TwinBridgeError: (a subclass) naming the bad argument, world or robot file
     """
@@ -261,11 +372,13 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
     bridge = prepare_bridge(robot, world_name=world_name, gz_topic_prefix=prefix,
                             namespace=namespace, bridge_config=bridge_config,
                             directory=bridge_directory)
+    gz_options = {'headless': parse_bool(headless, 'headless'), 'gui': parse_bool(gui, 'gui')}
     return GazeboTwinPlan(
         world_path=world_path,
         world_name=world_name,
-        gz_args=gz_sim_args(world_path, headless=parse_bool(headless, 'headless'),
-                            gui=parse_bool(gui, 'gui')),
+        gz_args=gz_sim_args(world_path, **gz_options),
+        gz_command=gz_sim_command(world_path, **gz_options),
+        gz_resource_paths=gz_resource_paths(robot.urdf_xml, packages),
         xacro_args=args,
         gz_topic_prefix=prefix,
         create_arguments=create_arguments(world_name=world_name, model_name=model_name,
