@@ -2,7 +2,7 @@
 
 The launch files are parsed with ``ast``: every argument declared with a default and a
 description, every LaunchConfiguration declared, every executable installed by its package,
-every package a run dependency, ``gz_sim.launch.py`` given only arguments it declares. The
+every package a run dependency, Gazebo run without a shell. The
 computed parts (bridge, spawn, node parameters) are checked through the same
 ``launch_support`` calls the launch files make. Where ``launch`` is importable (a ROS
 machine), the launch descriptions are also built.
@@ -297,7 +297,10 @@ def test_ci_workflow_builds_with_colcon_and_runs_the_readme_test_command():
     ros_steps = ' '.join(str(s.get('run', '')) for s in jobs['ros']['steps'])
     assert jobs['ros']['container']['image'] == 'ros:jazzy'
     for needed in ('ros-jazzy-ros-gz', 'rosdep install', 'colcon build', 'colcon test',
-                   'colcon test-result', 'headless:=true'):
+                   'colcon test-result', 'headless:=true', '--kill-after'):
         assert needed in ros_steps, needed
+    # the smoke run proves Gazebo data reaches ROS; `ros2 topic echo` needs the type to wait
+    # for a topic that does not exist yet (it exits at once otherwise)
+    assert re.search(r'ros2 topic echo --once /\S+ \w+/msg/\w+', ros_steps)
     python_steps = ' '.join(str(s.get('run', '')) for s in jobs['python']['steps'])
     assert './run.sh test' in python_steps

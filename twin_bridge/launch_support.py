@@ -126,7 +126,8 @@ def resolve_world(world: str) -> Path:
 
 def gz_sim_args(world_path: str | Path, *, headless: bool = False, gui: bool = True,
                 run: bool = True, verbosity: int | None = None) -> str:
-    """The ``gz_args`` for ``ros_gz_sim``'s ``gz_sim.launch.py``.
+    """The arguments of ``gz sim`` (also usable as ``gz_args`` of ``ros_gz_sim``'s
+    ``gz_sim.launch.py``).
 
     ``headless`` runs the server only with ``--headless-rendering`` (the ogre2 lidar still
     renders, no display needed); ``gui:=false`` alone runs the server only (``-s``).
