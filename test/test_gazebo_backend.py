@@ -264,3 +264,124 @@ def test_world_name_comes_from_the_world_file_when_not_given(robot):
             GazeboBackend(ros.node, robot, pose_sender=FakePoseService())
         with pytest.raises(BackendError, match='no_such_world'):
             GazeboBackend(ros.node, robot, world='no_such_world', pose_sender=FakePoseService())
+
+
+# -- the SetEntityPose client against the interface definitions ------------------------------
+# ros_gz_interfaces cannot be installed here, so these stand-ins copy its definitions
+# (ros_gz_interfaces/msg/Entity.msg, srv/SetEntityPose.srv, ros_gz 1.0.11+) and accept no
+# other field: a misspelt or invented field in the sender fails here as it would on ROS.
+
+class _Entity:
+    NONE, LIGHT, MODEL, LINK, VISUAL, COLLISION, SENSOR, JOINT = range(8)
+    __slots__ = ('id', 'name', 'type')
+
+    def __init__(self):
+        self.id, self.name, self.type = 0, '', 0
+
+
+class _SetEntityPose:
+    class Request:
+        __slots__ = ('entity', 'pose')
+
+        def __init__(self):
+            from geometry_msgs.msg import Pose
+            self.entity, self.pose = _Entity(), Pose()
+
+    class Response:
+        __slots__ = ('success',)
+
+        def __init__(self, success=False):
+            self.success = success
+
+
+class _Future:
+    def __init__(self):
+        self.callbacks, self.response, self.error = [], None, None
+
+    def add_done_callback(self, callback):
+        self.callbacks.append(callback)
+
+    def finish(self, response=None, error=None):
+        self.response, self.error = response, error
+        for callback in self.callbacks:
+            callback(self)
+
+    def result(self):
+        return self.response
+
+    def exception(self):
+        return self.error
+
+
+class _Client:
+    def __init__(self, srv_type, name):
+        self.srv_type, self.name, self.ready, self.calls = srv_type, name, True, []
+
+    def service_is_ready(self):
+        return self.ready
+
+    def call_async(self, request):
+        assert isinstance(request, self.srv_type.Request)
+        future = _Future()
+        self.calls.append((request, future))
+        return future
+
+
+class _ClientNode:
+    def __init__(self):
+        self.clients = []
+
+    def create_client(self, srv_type, name):
+        self.clients.append(_Client(srv_type, name))
+        return self.clients[-1]
+
+
+@pytest.fixture
+def stub_ros_gz_interfaces(monkeypatch):
+    import sys
+    import types
+    package = types.ModuleType('ros_gz_interfaces')
+    msg, srv = types.ModuleType('ros_gz_interfaces.msg'), types.ModuleType('ros_gz_interfaces.srv')
+    msg.Entity, srv.SetEntityPose = _Entity, _SetEntityPose
+    package.msg, package.srv = msg, srv
+    for name, module in (('ros_gz_interfaces', package), ('ros_gz_interfaces.msg', msg),
+                         ('ros_gz_interfaces.srv', srv)):
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def test_set_entity_pose_request_follows_the_service_definition(stub_ros_gz_interfaces):
+    from twin_bridge.ros.gazebo_backend import make_set_entity_pose_sender
+    from twin_bridge.transforms import Pose
+
+    node = _ClientNode()
+    send = make_set_entity_pose_sender(node, '/world/warehouse/set_pose')
+    client = node.clients[0]
+    assert (client.srv_type, client.name) == (_SetEntityPose, '/world/warehouse/set_pose')
+    answers = []
+    pose = Pose(np.array([1.0, -2.0, 0.05]), np.array([0.0, 0.0, 0.6, 0.8]))
+    send('twin_robot', pose, answers.append)
+    request, future = client.calls[0]
+    # the bridge copies entity id/name and the pose into gz.msgs.Pose; UserCommands looks the
+    # model up by name among the world's children when the id is 0
+    assert (request.entity.name, request.entity.type, request.entity.id) == (
+        'twin_robot', _Entity.MODEL, 0)
+    p, q = request.pose.position, request.pose.orientation
+    assert (p.x, p.y, p.z, q.x, q.y, q.z, q.w) == (1.0, -2.0, 0.05, 0.0, 0.0, 0.6, 0.8)
+    future.finish(_SetEntityPose.Response(success=True))
+    send('twin_robot', pose, answers.append)
+    client.calls[1][1].finish(_SetEntityPose.Response(success=False))
+    send('twin_robot', pose, answers.append)
+    client.calls[2][1].finish(error=RuntimeError('bridge gone'))
+    assert answers == [True, False, False]
+
+
+def test_set_entity_pose_fails_at_once_while_the_bridge_is_down(stub_ros_gz_interfaces):
+    from twin_bridge.ros.gazebo_backend import make_set_entity_pose_sender
+    from twin_bridge.transforms import Pose
+
+    node = _ClientNode()
+    send = make_set_entity_pose_sender(node, '/world/w/set_pose')
+    node.clients[0].ready = False
+    answers = []
+    send('twin_robot', Pose(np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0])), answers.append)
+    assert answers == [False] and node.clients[0].calls == []
