@@ -304,3 +304,21 @@ def test_ci_workflow_builds_with_colcon_and_runs_the_readme_test_command():
     assert re.search(r'ros2 topic echo --once /\S+ \w+/msg/\w+', ros_steps)
     python_steps = ' '.join(str(s.get('run', '')) for s in jobs['python']['steps'])
     assert './run.sh test' in python_steps
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_robot_state_publisher_keeps_the_twin_tf_apart(path):
+    # tf2_ros broadcasters publish on the absolute /tf and /tf_static: only a remapping of
+    # those absolute names moves them (the relative replacement lands in the namespace).
+    # The URDF must reach robot_description as a string, never parsed as YAML.
+    for call in _calls(_tree(path), 'Node'):
+        if _const(_keyword(call, 'package')) != 'robot_state_publisher':
+            continue
+        remaps = ast.literal_eval(_keyword(call, 'remappings'))
+        assert ('/tf', 'virtual/tf') in remaps and ('/tf_static', 'virtual/tf_static') in remaps
+        assert ('joint_states', 'virtual/joint_states') in remaps
+        values = [c for c in _calls(call, 'ParameterValue')]
+        assert len(values) == 1 and ast.unparse(_keyword(values[0], 'value_type')) == 'str'
+        break
+    else:
+        pytest.fail(f'{path.name} starts no robot_state_publisher')
