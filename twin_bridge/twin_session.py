@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 import math
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from twin_bridge.backend import SimulatorBackend
 from twin_bridge.errors import TwinBridgeError
@@ -51,7 +52,6 @@ COUNTER_UNSTAMPED = 'unstamped'                      # header.stamp 0: stamped o
 COUNTER_TIMELINE_RESET = 'timeline_reset'            # stamps jumped back and were followed
 COUNTER_IGNORED_UNKNOWN_JOINT = 'ignored.unknown_joint'  # samples stripped of unknown names
 _MAX_REPORTED_NAMES = 256
-_Sample = TypeVar('_Sample', JointStateSample, OdometrySample)
 
 
 @dataclass(frozen=True)
@@ -111,10 +111,13 @@ class InputOutcome:
 
 
 class _Input:
-    """State kept per physical input stream."""
+    """State kept per physical input stream, and how its samples are checked and mirrored."""
 
-    def __init__(self, monitor: StreamMonitor, max_future_ns: int) -> None:
+    def __init__(self, monitor: StreamMonitor, max_future_ns: int,
+                 check: Callable[[Any], Verdict[Any]], mirror: Callable[[Any], None]) -> None:
         self.monitor = monitor
+        self.check = check
+        self.mirror = mirror
         self.guard = StampGuard(max_future_ns)
         self.stamp_ns: int | None = None       # stamp of the last accepted sample
         self.receive_time: float = math.nan    # monotonic receive time of that sample
@@ -170,10 +173,17 @@ class TwinSession:
         input_counters = (COUNTER_UNSTAMPED, COUNTER_TIMELINE_RESET)
         joint_counters = input_counters + ((COUNTER_IGNORED_UNKNOWN_JOINT,)
                                            if cfg.ignore_unknown_joints else ())
-        self._joints = _Input(monitor(INPUT_JOINT_STATES, 'input', cfg.stale_timeout,
-                                      joint_counters), future_ns)
-        self._odom = _Input(monitor(INPUT_ODOM, 'input', cfg.stale_timeout, input_counters),
-                            future_ns)
+        self._joints = _Input(
+            monitor(INPUT_JOINT_STATES, 'input', cfg.stale_timeout, joint_counters), future_ns,
+            check=partial(check_joint_state, known_names=self._known_joints,
+                          ignore_unknown=cfg.ignore_unknown_joints),
+            mirror=lambda s: self.backend.mirror(joints=s))
+        self._odom = _Input(
+            monitor(INPUT_ODOM, 'input', cfg.stale_timeout, input_counters), future_ns,
+            check=partial(check_odometry, quaternion_tolerance=cfg.quaternion_tolerance),
+            # Backends move the root link: a base_footprint pose is converted here, once,
+            # for every backend.
+            mirror=lambda s: self.backend.mirror(odometry=self._frames.to_root(s)))
         self.monitors: dict[str, StreamMonitor] = {
             INPUT_JOINT_STATES: self._joints.monitor,
             INPUT_ODOM: self._odom.monitor,
@@ -189,36 +199,27 @@ class TwinSession:
     def on_joint_state(self, sample: JointStateSample, now: float,
                        wall_ns: int) -> InputOutcome:
         """Validate a physical joint-state sample and, if good, mirror it into the twin."""
-        ignore = self.config.ignore_unknown_joints
-        return self._on_input(INPUT_JOINT_STATES, self._joints, sample, now, wall_ns,
-                              lambda s: check_joint_state(s, self._known_joints,
-                                                          ignore_unknown=ignore),
-                              lambda s: self.backend.mirror(joints=s))
+        return self._on_input(INPUT_JOINT_STATES, self._joints, sample, now, wall_ns)
 
     def on_odometry(self, sample: OdometrySample, now: float, wall_ns: int) -> InputOutcome:
         """Validate a physical odometry sample and, if good, mirror its pose into the twin."""
-        return self._on_input(INPUT_ODOM, self._odom, sample, now, wall_ns,
-                              lambda s: check_odometry(s, self.config.quaternion_tolerance),
-                              # Backends move the root link: a base_footprint pose is
-                              # converted here, once, for every backend.
-                              lambda s: self.backend.mirror(odometry=self._frames.to_root(s)))
+        return self._on_input(INPUT_ODOM, self._odom, sample, now, wall_ns)
 
-    def _on_input(self, stream: str, state: _Input, sample: _Sample, now: float, wall_ns: int,
-                  check: Callable[[_Sample], Verdict[_Sample]],
-                  mirror: Callable[[_Sample], None]) -> InputOutcome:
+    def _on_input(self, stream: str, state: _Input, sample: JointStateSample | OdometrySample,
+                  now: float, wall_ns: int) -> InputOutcome:
         monitor = state.monitor
         monitor.record_received()
         unstamped = sample.stamp_ns == 0
         if unstamped:
             sample = replace(sample, stamp_ns=wall_ns)
-        verdict = check(sample)
+        verdict = state.check(sample)
         if verdict.ok and not unstamped:
             reason, detail = state.guard.check(sample.stamp_ns, wall_ns)
             if reason is not None:
                 verdict = Verdict.reject(reason, detail)
         if verdict.ok:
             try:
-                mirror(verdict.sample)
+                state.mirror(verdict.sample)
             except TwinBridgeError as exc:
                 verdict = Verdict.reject(RejectReason.BACKEND_ERROR, str(exc))
             except Exception as exc:  # input must never take the bridge down
