@@ -372,7 +372,9 @@ def test_set_entity_pose_request_follows_the_service_definition(stub_ros_gz_inte
     client.calls[1][1].finish(_SetEntityPose.Response(success=False))
     send('twin_robot', pose, answers.append)
     client.calls[2][1].finish(error=RuntimeError('bridge gone'))
-    assert answers == [True, False, False]
+    send('twin_robot', pose, answers.append)
+    client.calls[3][1].finish()  # cancelled: no result, no exception
+    assert answers == [True, False, False, False]
 
 
 def test_set_entity_pose_fails_at_once_while_the_bridge_is_down(stub_ros_gz_interfaces):

@@ -78,8 +78,9 @@ def make_set_entity_pose_sender(node: Node, service: str) -> PoseSender:
         p.x, p.y, p.z = (float(v) for v in pose.position)
         q.x, q.y, q.z, q.w = (float(v) for v in pose.orientation)
         future = client.call_async(request)
-        future.add_done_callback(
-            lambda f: done(f.exception() is None and bool(f.result().success)))
+        # a cancelled call (client destroyed on close) ends with neither result nor exception
+        future.add_done_callback(lambda f: done(
+            f.exception() is None and f.result() is not None and bool(f.result().success)))
 
     send.client = client  # type: ignore[attr-defined]  # destroyed by GazeboBackend.close
     return send
