@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
@@ -71,7 +72,8 @@ def make_backend(node: Node, config: TwinNodeConfig, robot: RobotDescription) ->
 class TwinBridgeNode(Node):
     """Wires topics and timers to a :class:`TwinSession`; all logic lives in the core."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
+        """:param kwargs: passed on to :class:`rclpy.node.Node` (e.g. ``context``)"""
         super().__init__(NODE_NAME, **kwargs)
         self.backend: SimulatorBackend | None = None
         cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import threading
 import time
+from typing import Any
 
 from nav_msgs.msg import Odometry
 import rclpy
@@ -26,7 +27,11 @@ from twin_bridge.motion_profiles import (
 )
 from twin_bridge.node_config import parameter_help, parse_name_value_args
 from twin_bridge.pacing import PeriodicSchedule
-from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.robot_description import (
+    RobotDescription,
+    default_robot_path,
+    load_robot_description,
+)
 from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
 from twin_bridge.ros.qos import qos_profile
 
@@ -109,7 +114,7 @@ class PhysicalSimNode(Node):
             f'joint_states={rates["joint_states"]} Hz odom={rates["odom"]} Hz'
             f'{" + scan" if self._scan_backend else ""}')
 
-    def _setup_scan(self, p: dict, robot) -> None:
+    def _setup_scan(self, p: dict[str, Any], robot: RobotDescription) -> None:
         from twin_bridge.embedded_backend import EmbeddedBackend  # mujoco only when needed
         backend = EmbeddedBackend(p['world'], robot, lidar_seed=int(p['seed']))
         if backend.lidar is None:
