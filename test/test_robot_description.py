@@ -275,3 +275,6 @@ def test_mimic_joints_are_parsed_and_checked():
                           '<joint name="ja" type="continuous"><mimic joint="jb"/>')
     with pytest.raises(RobotDescriptionError, match='cycle'):
         parse_urdf(cycle)
+    with pytest.raises(RobotDescriptionError, match='<mimic> multiplier and offset must be '
+                                                    'finite'):
+        parse_urdf(mimic.replace('multiplier="-2"', 'multiplier="nan"'))

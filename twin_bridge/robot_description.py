@@ -281,6 +281,9 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
             offset = float(mimic.get('offset', '0'))
         except ValueError as exc:
             raise RobotDescriptionError(f'{source}: {what}: bad <mimic>: {exc}') from exc
+        if not (math.isfinite(multiplier) and math.isfinite(offset)):
+            raise RobotDescriptionError(f'{source}: {what}: <mimic> multiplier and offset must '
+                                        f'be finite, got {multiplier}, {offset}')
     return JointInfo(name=name, type=jtype, parent=parent, child=child, axis=axis,
                      lower=lower, upper=upper, origin=_origin(elem.find('origin'), what, source),
                      mimic_joint=mimic_joint, mimic_multiplier=multiplier, mimic_offset=offset,
