@@ -16,6 +16,7 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.latency_stats import LatencyStats
+from twin_bridge.ros.conversions import time_to_ns
 from twin_bridge.ros.private_context import PrivateContext
 from twin_bridge.ros.qos import qos_profile
 
@@ -76,8 +77,7 @@ class _Recorder:
 
     def __call__(self, msg: Any) -> None:
         now_ns = time.time_ns()
-        stamp = msg.header.stamp
-        stamp_ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        stamp_ns = time_to_ns(msg.header.stamp)
         if ((self.since_ns is not None and stamp_ns < self.since_ns)
                 or (self.until_ns is not None and stamp_ns >= self.until_ns)):
             self.dropped += 1
