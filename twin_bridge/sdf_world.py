@@ -791,7 +791,8 @@ class _WorldParser:
                 self.ignore(sctx.child(shape.find('submesh')),
                             '<submesh> selection (the whole mesh is used)')
             return Geometry('mesh', (), mesh_path=mesh_path, scale=tuple(scale))
-        raise sctx.error(f'unsupported geometry <{kind}>')
+        raise sctx.error(f'unsupported geometry <{kind}> (supported: '
+                         f'{", ".join(SUPPORTED_GEOMETRY)})')
 
 
 def _joint_link(scope: _Scope, name: str) -> str:
