@@ -113,9 +113,8 @@ class StreamObserver(Node):
         self.streams = dict(streams)
         self._recorders = {label: _Recorder(capacity, s.trajectory, min_trajectory_dt)
                            for label, s in self.streams.items()}
-        self._subscriptions_by_label = {
-            label: self.create_subscription(s.msg_type, s.topic, self._recorders[label], s.qos)
-            for label, s in self.streams.items()}
+        for label, s in self.streams.items():  # the node keeps its subscriptions
+            self.create_subscription(s.msg_type, s.topic, self._recorders[label], s.qos)
         #: Latest diagnostics status per name: ``{name: {'level', 'message', 'values'}}``.
         self.diagnostics: dict[str, dict[str, Any]] = {}
         if diagnostics_topic:
