@@ -35,6 +35,7 @@ try:
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from twin_bridge.latency_stats import LatencySummary, summarize
 from twin_bridge.process_group import ProcessGroup, cpu_and_rss
 from twin_bridge.report import default_report_dir, format_table, json_safe
 
@@ -72,20 +73,9 @@ def lag_trend(latencies_s: np.ndarray, times_s: np.ndarray) -> tuple[float, floa
     return float(slope), float(growth)
 
 
-def _figures(stats) -> dict:
-    s = stats.summary()
+def _figures(s: LatencySummary) -> dict:
     return {'count': s.count, 'rate_hz': s.rate_hz, 'p50': s.p50 * 1e3, 'p95': s.p95 * 1e3,
             'p99': s.p99 * 1e3, 'max': s.max * 1e3, 'mean': s.mean * 1e3}
-
-
-def _window_figures(latencies_s: np.ndarray, times_s: np.ndarray) -> dict:
-    if len(latencies_s) == 0:
-        return {'count': 0, 'rate_hz': 0.0}
-    p50, p95, p99 = np.percentile(latencies_s, (50, 95, 99)) * 1e3
-    span = times_s[-1] - times_s[0]
-    return {'count': len(latencies_s), 'rate_hz': (len(times_s) - 1) / span if span else 0.0,
-            'p50': p50, 'p95': p95, 'p99': p99, 'max': latencies_s.max() * 1e3,
-            'mean': latencies_s.mean() * 1e3}
 
 
 def _wait_flowing(obs, group, labels, timeout: float) -> None:
@@ -134,7 +124,7 @@ def phase_one(group: ProcessGroup, options: argparse.Namespace) -> dict:
         after = {name: cpu_and_rss(pid) for name, pid in pids.items()}
         result = {'streams': {}, 'processes': {}}
         for name in ALL_STREAMS:
-            entry = {who: _figures(obs.node.stats(f'{who}/{name}'))
+            entry = {who: _figures(obs.node.stats(f'{who}/{name}').summary())
                      for who in ('physical', 'twin', 'relay')}
             entry['p99_ratio'] = entry['twin']['p99'] / entry['relay']['p99']
             entry['p50_ratio'] = entry['twin']['p50'] / entry['relay']['p50']
@@ -181,7 +171,7 @@ def rate_step(group: ProcessGroup, options: argparse.Namespace, rate: float, who
     slope, growth = lag_trend(lat, times)
     delivered = len(lat) / (rate * (end - start))
     skipped = re.search(r'joint_states=\d+ \(skipped (\d+)\)', sim.output())
-    figures = _window_figures(lat, times)
+    figures = _figures(summarize(lat, times)) if len(lat) else {'count': 0, 'rate_hz': 0.0}
     figures.update(delivered=delivered, slope_ms_per_s=slope, growth_ms=growth,
                    publisher_skipped=int(skipped[1]) if skipped else None,
                    sustained=bool(delivered >= 0.95 and slope < 1.0 and growth < 2.0))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from twin_bridge.latency_stats import LatencyStats
+from twin_bridge.latency_stats import LatencyStats, summarize
 
 
 def test_empty_summary_is_nan_with_zero_rate():
@@ -88,3 +88,19 @@ def test_nan_latency_counts_for_rate_but_not_for_percentiles():
     only_nan.add(math.nan, 0.5)
     s = only_nan.summary()
     assert s.rate_hz == pytest.approx(2.0) and math.isnan(s.p50)
+
+
+def test_summarize_matches_the_stats_summary_of_the_same_samples():
+    stats = LatencyStats(capacity=100, window_s=None)
+    rng = np.random.default_rng(3)
+    for i, latency in enumerate(rng.uniform(0.001, 0.02, 50)):
+        stats.add(latency, 10.0 + 0.01 * i)
+    stats.add(float('nan'), 10.5)  # counted for the rate only
+    lat, times = stats.window()
+    assert summarize(lat, times, stats.count) == stats.summary()
+    part = summarize(lat[10:20], times[10:20])
+    assert (part.count, part.window_count) == (10, 10)
+    assert part.rate_hz == pytest.approx(100.0)
+    assert part.p50 == pytest.approx(float(np.median(lat[10:20])))
+    empty = summarize(np.zeros(0), np.zeros(0))
+    assert (empty.count, empty.rate_hz) == (0, 0.0) and np.isnan(empty.p50)

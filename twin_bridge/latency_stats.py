@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-__all__ = ['LatencyStats', 'LatencySummary']
+__all__ = ['LatencyStats', 'LatencySummary', 'summarize']
 
 
 @dataclass(frozen=True)
@@ -110,16 +110,27 @@ class LatencyStats:
         falls to 0 once every sample is older than ``window_s``.
         """
         lat, times = self.window(now_s)
-        n = len(lat)
-        if n == 0:
-            nan = math.nan
-            return LatencySummary(self._count, 0, 0.0, nan, nan, nan, nan, nan, nan)
-        span = float(times[-1] - times[0])
-        rate = (n - 1) / span if n > 1 and span > 0 else 0.0
-        lat = lat[~np.isnan(lat)]
-        if len(lat) == 0:
-            nan = math.nan
-            return LatencySummary(self._count, n, rate, nan, nan, nan, nan, nan, nan)
-        p50, p95, p99 = np.percentile(lat, (50.0, 95.0, 99.0))
-        return LatencySummary(self._count, n, rate, float(lat.min()), float(lat.mean()),
-                              float(p50), float(p95), float(p99), float(lat.max()))
+        return summarize(lat, times, self._count)
+
+
+def summarize(latencies_s: np.ndarray, times_s: np.ndarray,
+              count: int | None = None) -> LatencySummary:
+    """Rate and latency figures of samples given oldest first (e.g. a slice of
+    :meth:`LatencyStats.window`), as :meth:`LatencyStats.summary` computes them.
+
+    :param count: the summary's ``count`` (default: the number of samples given)
+    """
+    lat = np.asarray(latencies_s, dtype=float)
+    n = len(lat)
+    count = n if count is None else count
+    nan = math.nan
+    if n == 0:
+        return LatencySummary(count, 0, 0.0, nan, nan, nan, nan, nan, nan)
+    span = float(times_s[-1] - times_s[0])
+    rate = (n - 1) / span if n > 1 and span > 0 else 0.0
+    lat = lat[~np.isnan(lat)]
+    if len(lat) == 0:
+        return LatencySummary(count, n, rate, nan, nan, nan, nan, nan, nan)
+    p50, p95, p99 = np.percentile(lat, (50.0, 95.0, 99.0))
+    return LatencySummary(count, n, rate, float(lat.min()), float(lat.mean()),
+                          float(p50), float(p95), float(p99), float(lat.max()))
