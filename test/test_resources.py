@@ -116,3 +116,18 @@ def test_fuel_cache_misses_are_named(tmp_path, monkeypatch):
         resolve_uri(FUEL + '/1/files/meshes/missing.dae')
     with pytest.raises(ResourceNotFoundError, match='neither a number nor "tip"'):
         resolve_uri(FUEL + '/latest')
+
+
+def test_package_uri_of_an_uninstalled_package_found_in_its_source_checkout(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.delenv('AMENT_PREFIX_PATH', raising=False)
+    pkg = tmp_path / 'my_robot_description'
+    (pkg / 'meshes').mkdir(parents=True)
+    (pkg / 'urdf').mkdir()
+    (pkg / 'meshes' / 'base.stl').write_text('solid x\nendsolid x\n')
+    found = resolve_uri('package://my_robot_description/meshes/base.stl', base_dir=pkg / 'urdf')
+    assert found == pkg / 'meshes' / 'base.stl'
+    with pytest.raises(ResourceNotFoundError, match='meshes/wheel.stl.*my_robot_description'):
+        resolve_uri('package://my_robot_description/meshes/wheel.stl', base_dir=pkg / 'urdf')
+    # this package itself resolves from the checkout even without an ament index
+    assert resolve_uri('package://twin_bridge/urdf/twin_robot.urdf.xacro').is_file()

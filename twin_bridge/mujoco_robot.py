@@ -6,7 +6,6 @@ import hashlib
 import io
 import logging
 from pathlib import Path
-from urllib.parse import urlparse
 import xml.etree.ElementTree as ET
 
 import mujoco
@@ -125,24 +124,7 @@ def _resolve_mesh(uri: str, robot: RobotDescription, where: str) -> Path:
     try:
         return resolve_uri(uri, base_dir=robot.base_dir).resolve()
     except ResourceNotFoundError as exc:
-        fallback = _package_in_source_tree(uri, robot.base_dir)
-        if fallback is not None:
-            return fallback
         raise RobotDescriptionError(f'{where}: {exc}') from exc
-
-
-def _package_in_source_tree(uri: str, base_dir: Path | None) -> Path | None:
-    """``package://pkg/rel`` for a package that is not installed: an ancestor directory of the
-    robot file named ``pkg`` (a source checkout) that holds ``rel``."""
-    parsed = urlparse(uri)
-    if parsed.scheme != 'package' or base_dir is None:
-        return None
-    for ancestor in (base_dir, *base_dir.parents):
-        if ancestor.name == parsed.netloc:
-            candidate = ancestor / parsed.path.lstrip('/')
-            if candidate.is_file():
-                return candidate.resolve()
-    return None
 
 
 def _mesh_bytes(path: Path, where: str) -> bytes:

@@ -97,10 +97,7 @@ def resolve_uri(uri: str, *, base_dir: Path | None = None,
             f'cannot resolve "{uri}": not found in model search path '
             f'[{", ".join(str(d) for d in dirs)}]; add its folder to GZ_SIM_RESOURCE_PATH')
     if parsed.scheme == 'package':
-        candidate = package_share_directory(parsed.netloc) / unquote(parsed.path).lstrip('/')
-        if candidate.exists():
-            return candidate
-        raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+        return _package_file(uri, parsed.netloc, unquote(parsed.path).lstrip('/'), base_dir)
     if parsed.scheme in ('http', 'https'):
         return _fuel_cached(uri, parsed.hostname or '', unquote(parsed.path))
     if parsed.scheme == 'file':
@@ -177,6 +174,31 @@ def _fuel_cached(uri: str, host: str, path: str) -> Path:
         f'cannot resolve "{uri}": remote (Fuel) resources are not downloaded, and the local Fuel '
         f'cache has no {wanted} of it (looked in {", ".join(str(d) for d in checked)}; '
         f'set GZ_FUEL_CACHE_PATH if the cache is elsewhere); {hint}')
+
+
+def _package_file(uri: str, package: str, relative: str, base_dir: Path | None) -> Path:
+    """``package://package/relative``: in the package's share directory (ament index), or -
+    for a package that is not installed - in a source checkout: this package's own tree, or
+    an ancestor of the referring file's directory named after the package."""
+    roots: list[Path] = []
+    try:
+        roots.append(package_share_directory(package))
+    except ResourceNotFoundError as exc:
+        not_installed = exc
+    else:
+        not_installed = None
+    if package == PACKAGE_NAME:
+        roots.append(share_directory())
+    if base_dir is not None:
+        roots += [d for d in (base_dir, *base_dir.parents) if d.name == package]
+    for root in roots:
+        candidate = root / relative
+        if candidate.exists():
+            return candidate
+    if not roots and not_installed is not None:
+        raise ResourceNotFoundError(f'cannot resolve "{uri}": {not_installed}')
+    raise ResourceNotFoundError(f'cannot resolve "{uri}": "{relative}" is not in '
+                                f'{", ".join(str(r) for r in roots)}')
 
 
 def find_world(name_or_path: str) -> Path:
