@@ -108,7 +108,6 @@ def test_missing_world_file(tmp_path):
 
 def test_every_shipped_world_has_a_usable_name():
     worlds = sorted((REPO / 'worlds').glob('*.sdf'))
-    if not worlds:
-        pytest.skip('no worlds shipped yet (worlds/ is the world helper\'s)')
+    assert worlds, 'no worlds shipped'
     for path in worlds:
         world_service(world_name_from_sdf(path), 'set_pose')

@@ -188,10 +188,7 @@ def test_gazebo_plan_for_every_shipped_world(world, robot, tmp_path):
 
 
 def _node_parameters() -> set[str]:
-    try:
-        from twin_bridge.node_config import PARAMETERS
-    except ImportError:
-        pytest.skip('twin_bridge.node_config (bridge node, issue 4) not there yet')
+    from twin_bridge.node_config import PARAMETERS
     return set(PARAMETERS) | {'use_sim_time'}
 
 
@@ -204,8 +201,6 @@ def test_launch_overrides_are_parameters_the_node_declares():
 
 def test_twin_params_file_keys_are_parameters_the_node_declares():
     path = REPO / 'config' / 'twin_bridge.yaml'
-    if not path.is_file():
-        pytest.skip('config/twin_bridge.yaml (bridge node, issue 4) not there yet')
     declared = _node_parameters()
     data = yaml.safe_load(path.read_text(encoding='utf-8'))
     assert isinstance(data, dict) and data, f'{path} is not a ROS parameters file'

@@ -60,8 +60,7 @@ def test_remote_and_unknown_package_fail_clearly(tmp_path, monkeypatch):
 
 def test_find_world_by_name_path_and_error():
     worlds = sorted((share_directory() / 'worlds').glob('*.sdf'))
-    if not worlds:
-        pytest.skip('no worlds shipped yet')
+    assert worlds, 'no worlds shipped'
     assert find_world(worlds[0].stem) == worlds[0]
     assert find_world(str(worlds[0])) == Path(worlds[0])
     with pytest.raises(ResourceNotFoundError, match='shipped worlds'):
