@@ -213,9 +213,11 @@ class _Stopped(KeyboardInterrupt):
 
 
 class _StopSignals:
-    """Turns the first SIGINT/SIGTERM/SIGHUP into :class:`_Stopped`; later ones are only
-    noted, so stopping the children and writing the report is never cut short.
+    """Records the first SIGINT/SIGTERM/SIGHUP; :meth:`check` turns it into :class:`_Stopped`
+    (once), so stopping the children and writing the report is never cut short.
 
+    The handler itself never raises: an exception raised while rclpy is inside C++ (taking a
+    message) comes out as a pybind11 ``RuntimeError`` instead. Loops call :meth:`check`.
     Use as a context manager (restores the previous handlers); :meth:`quiet` stops raising.
     """
 
@@ -225,11 +227,18 @@ class _StopSignals:
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
-        first = self.signum is None
-        if first:
+        if self.signum is None:
             self.signum = signum
-        if first and self._raise:
-            raise _Stopped(signum)
+
+    @property
+    def requested(self) -> bool:
+        """A stop signal arrived and :meth:`check` would raise."""
+        return self.signum is not None and self._raise
+
+    def check(self) -> None:
+        """Raise :class:`_Stopped` if a stop signal arrived (and not :meth:`quiet`)."""
+        if self.requested:
+            raise _Stopped(self.signum)
 
     def quiet(self) -> None:
         """From now on only record a signal (e.g. while the report is being written)."""
@@ -287,19 +296,22 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
 
 
 def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
-             progress: _Progress, timing: dict[str, float]) -> tuple[float, list[str]]:
+             progress: _Progress, timing: dict[str, float],
+             stop: _StopSignals) -> tuple[float, list[str]]:
     """Wait until every stream flows, then record for ``options.duration`` seconds.
 
     ``timing['start']`` is set (monotonic s) when measuring starts, so an interrupted run
     still knows how long it measured.
 
-    :return: seconds measured and problems found (KeyboardInterrupt propagates)
+    :return: seconds measured and problems found (:class:`_Stopped` propagates)
     """
     node = obs.node
     waiting = [label for label in node.streams if label != 'physical/scan']
     progress.show('waiting for every stream to start (the twin loads its world first)...')
     flowing = obs.spin_until(lambda: all(node.count(s) for s in waiting),
-                             options.startup_timeout, abort=group.dead)
+                             options.startup_timeout,
+                             abort=lambda: stop.requested or bool(group.dead()))
+    stop.check()
     progress.done()
     if not flowing:
         if group.dead():  # that process's own error says why; reported with its output
@@ -307,12 +319,14 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
         silent = [node.streams[s].topic for s in waiting if not node.count(s)]
         return 0.0, [f'no messages on {", ".join(silent)} within '
                      f'{options.startup_timeout:.0f} s']
-    obs.spin_for(WARMUP_S)
+    obs.spin_until(lambda: stop.requested, WARMUP_S)
+    stop.check()
     # Measure only samples stamped from now on: outputs of earlier inputs (and the start-up
     # backlog) would count outputs without their inputs and inflate the latency tail.
     node.reset(stamped_from_ns=time.time_ns())
     start = timing['start'] = time.monotonic()
     while (measured := time.monotonic() - start) < options.duration and not group.dead():
+        stop.check()
         obs.spin_once(0.05)
         if progress.due():
             progress.show(_progress_text(node, measured, options.duration))
@@ -376,7 +390,7 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                                      node_name=f'twin_demo_observer_{os.getpid()}') as obs:
                     try:
                         measured, problems = _measure(obs, group, options, progress,
-                                                      timing)
+                                                      timing, stop)
                         stop.quiet()  # never cut the clean-up short
                     except KeyboardInterrupt:
                         stop.quiet()
