@@ -224,6 +224,16 @@ def _origin(elem: ET.Element | None, what: str, source: str) -> Pose:
     return Pose.from_xyz_rpy(xyz, rpy)
 
 
+def _float_attributes(elem: ET.Element, defaults: dict[str, str], source: str,
+                      what: str) -> list[float]:
+    """The attributes named in ``defaults`` (in that order) as floats, defaults for missing
+    ones; a malformed value raises naming the file, joint and element."""
+    try:
+        return [float(elem.get(name, default)) for name, default in defaults.items()]
+    except ValueError as exc:
+        raise RobotDescriptionError(f'{source}: {what}: bad <{elem.tag}>: {exc}') from exc
+
+
 def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
     name = elem.get('name')
     jtype = elem.get('type')
@@ -253,20 +263,13 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
     if jtype in ('revolute', 'prismatic'):
         if limit is None:
             raise RobotDescriptionError(f'{source}: {what}: {jtype} joint needs <limit>')
-        try:
-            lower = float(limit.get('lower', '0'))
-            upper = float(limit.get('upper', '0'))
-        except ValueError as exc:
-            raise RobotDescriptionError(f'{source}: {what}: bad <limit>: {exc}') from exc
+        lower, upper = _float_attributes(limit, {'lower': '0', 'upper': '0'}, source, what)
         if not lower <= upper:
             raise RobotDescriptionError(f'{source}: {what}: <limit> lower {lower} > upper {upper}')
     effort = velocity = math.inf
     if limit is not None:
-        try:
-            effort = float(limit.get('effort', 'inf'))
-            velocity = float(limit.get('velocity', 'inf'))
-        except ValueError as exc:
-            raise RobotDescriptionError(f'{source}: {what}: bad <limit>: {exc}') from exc
+        effort, velocity = _float_attributes(limit, {'effort': 'inf', 'velocity': 'inf'},
+                                             source, what)
         # URDF writes 0 for "not given" in many descriptions: read it as no limit.
         effort = effort if effort > 0 else math.inf
         velocity = velocity if velocity > 0 else math.inf
@@ -276,11 +279,8 @@ def _parse_joint(elem: ET.Element, source: str, links: set[str]) -> JointInfo:
         mimic_joint = mimic.get('joint')
         if not mimic_joint:
             raise RobotDescriptionError(f'{source}: {what}: <mimic> without joint')
-        try:
-            multiplier = float(mimic.get('multiplier', '1'))
-            offset = float(mimic.get('offset', '0'))
-        except ValueError as exc:
-            raise RobotDescriptionError(f'{source}: {what}: bad <mimic>: {exc}') from exc
+        multiplier, offset = _float_attributes(mimic, {'multiplier': '1', 'offset': '0'},
+                                               source, what)
         if not (math.isfinite(multiplier) and math.isfinite(offset)):
             raise RobotDescriptionError(f'{source}: {what}: <mimic> multiplier and offset must '
                                         f'be finite, got {multiplier}, {offset}')

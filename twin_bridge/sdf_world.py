@@ -510,16 +510,20 @@ class _WorldParser:
         parent.models[name] = scope
         parent.add('model', name, _Entry(pose, rel, ctx))
 
+    def _resolve(self, uri: str, scope: _Scope, ctx: _Ctx) -> Path:
+        """``uri`` as referenced from ``scope``'s file; a failure names the file and element."""
+        try:
+            return resolve_uri(uri, base_dir=scope.base_dir, search_path=self.search_path)
+        except ResourceNotFoundError as exc:
+            raise ctx.not_found(str(exc)) from None
+
     def _include(self, parent: _Scope, elem: ET.Element, ctx: _Ctx, depth: int) -> None:
         if depth >= _MAX_INCLUDE_DEPTH:
             raise ctx.error(f'includes nested deeper than {_MAX_INCLUDE_DEPTH} (a cycle?)')
         uri = _text(elem.find('uri'))
         if not uri:
             raise ctx.error('<include> without <uri>')
-        try:
-            target = resolve_uri(uri, base_dir=parent.base_dir, search_path=self.search_path)
-        except ResourceNotFoundError as exc:
-            raise ctx.not_found(str(exc)) from None
+        target = self._resolve(uri, parent, ctx)
         model_file = self._model_file(target, ctx) if target.is_dir() else target
         root = _read_xml(model_file, ctx)
         mctx = _Ctx(model_file, origin=ctx.where())
@@ -777,10 +781,7 @@ class _WorldParser:
             uri = _text(shape.find('uri'))
             if not uri:
                 raise sctx.error('<mesh> without <uri>')
-            try:
-                mesh_path = resolve_uri(uri, base_dir=scope.base_dir, search_path=self.search_path)
-            except ResourceNotFoundError as exc:
-                raise sctx.not_found(str(exc)) from None
+            mesh_path = self._resolve(uri, scope, sctx)
             if not mesh_path.is_file():
                 raise sctx.not_found(f'mesh "{uri}" is not a file')
             scale = (_floats(shape.find('scale'), sctx, 3) if shape.find('scale') is not None
