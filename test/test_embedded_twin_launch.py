@@ -24,11 +24,9 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 import launch_testing
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for launch_test runs
-from twin_scenario import check_scenario, run_scenario
+from twin_scenario import PhysicalRobotStandIn, check_scenario, run_scenario
 
 LATENCY_P95_CEILING = 0.050  # s, loose: a shared CI machine; real numbers are in bench/
 MIN_SCAN_RATE = 16.0  # Hz, 80 % of the lidar's 20 Hz
@@ -45,21 +43,8 @@ def generate_test_description():
     return LaunchDescription([twin, launch_testing.actions.ReadyToTest()]), {}
 
 
-class TestEmbeddedTwin(unittest.TestCase):
+class TestEmbeddedTwin(PhysicalRobotStandIn, unittest.TestCase):
     """Active test, run while the launch is up."""
-
-    @classmethod
-    def setUpClass(cls):
-        rclpy.init()
-        cls.node = rclpy.create_node('physical_robot_stand_in')
-        cls.executor = SingleThreadedExecutor()
-        cls.executor.add_node(cls.node)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.executor.shutdown()
-        cls.node.destroy_node()
-        rclpy.try_shutdown()
 
     def test_twin_mirrors_with_low_latency_and_scans_at_rate(self):
         result = run_scenario(self.node, self.executor, startup_timeout=30.0)

@@ -33,11 +33,9 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 import launch_testing
 import launch_testing.actions
 import launch_testing.asserts
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for launch_test runs
-from twin_scenario import check_scenario, run_scenario
+from twin_scenario import PhysicalRobotStandIn, check_scenario, run_scenario
 
 
 def _gazebo_missing() -> str:
@@ -80,21 +78,8 @@ def generate_test_description():
 
 
 @unittest.skipIf(bool(GAZEBO_MISSING), GAZEBO_MISSING)
-class TestGazeboTwin(unittest.TestCase):
+class TestGazeboTwin(PhysicalRobotStandIn, unittest.TestCase):
     """Active test, run while Gazebo and the twin are up."""
-
-    @classmethod
-    def setUpClass(cls):
-        rclpy.init()
-        cls.node = rclpy.create_node('physical_robot_stand_in')
-        cls.executor = SingleThreadedExecutor()
-        cls.executor.add_node(cls.node)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.executor.shutdown()
-        cls.node.destroy_node()
-        rclpy.try_shutdown()
 
     def test_gazebo_twin_mirrors_with_bounded_latency_and_scans(self):
         # Gazebo start-up, spawn and the first rendered frame take a while on CI.

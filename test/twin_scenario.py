@@ -19,7 +19,8 @@ import numpy as np
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 
-__all__ = ['JOINT_TARGETS', 'POSE_TARGET', 'ScenarioResult', 'check_scenario',
+__all__ = ['JOINT_TARGETS', 'POSE_TARGET', 'PhysicalRobotStandIn', 'ScenarioResult',
+           'check_scenario',
            'run_scenario']
 
 JOINT_TARGETS = {'left_wheel_joint': 1.0, 'right_wheel_joint': -1.0, 'pan_joint': 0.5,
@@ -163,3 +164,24 @@ def check_scenario(case: Any, result: ScenarioResult, *, latency_p95: float,
                            f'{stream}: stamp later than receive time (wrong stamp rule?)')
     case.assertGreaterEqual(result.scan_rate, min_scan_rate,
                             f'/virtual/scan at {result.scan_rate:.1f} Hz')
+
+
+class PhysicalRobotStandIn:
+    """Mixin for the launch tests' active ``unittest.TestCase``: one rclpy node (the physical
+    robot stand-in) and its executor for the whole class, as ``cls.node`` / ``cls.executor``."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        import rclpy
+        from rclpy.executors import SingleThreadedExecutor
+        rclpy.init()
+        cls.node = rclpy.create_node('physical_robot_stand_in')
+        cls.executor = SingleThreadedExecutor()
+        cls.executor.add_node(cls.node)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        import rclpy
+        cls.executor.shutdown()
+        cls.node.destroy_node()
+        rclpy.try_shutdown()
