@@ -50,7 +50,7 @@ setup(
         'console_scripts': [
             'twin_bridge = twin_bridge.ros.bridge_node:main',
             'physical_sim = twin_bridge.ros.physical_sim_node:main',
-            'twin_demo = twin_bridge.demo:main',
+            'twin_demo = twin_bridge.demo.demo:main',
         ],
     },
 )

@@ -20,14 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from twin_bridge.embedded_backend import EmbeddedBackend
-from twin_bridge.mujoco_robot import ROBOT_GEOM_GROUP
-from twin_bridge.robot_description import (
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.core.transforms import quat_from_rpy, quat_to_matrix
+from twin_bridge.description.robot_description import (
     default_robot_path,
     load_robot_description,
 )
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.transforms import quat_from_rpy, quat_to_matrix
+from twin_bridge.embedded.embedded_backend import EmbeddedBackend
+from twin_bridge.embedded.mujoco_robot import ROBOT_GEOM_GROUP
 
 TICK_TARGET_US = 300.0
 RTF_TARGET = 50.0

@@ -35,9 +35,9 @@ try:
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from twin_bridge.latency_stats import LatencySummary, summarize
-from twin_bridge.process_group import ProcessGroup, cpu_and_rss
-from twin_bridge.report import default_report_dir, format_table, json_safe
+from twin_bridge.demo.process_group import ProcessGroup, cpu_and_rss
+from twin_bridge.demo.report import default_report_dir, format_table, json_safe
+from twin_bridge.twin.latency_stats import LatencySummary, summarize
 
 STATE_STREAMS = ('joint_states', 'odom')
 ALL_STREAMS = ('joint_states', 'odom', 'scan')

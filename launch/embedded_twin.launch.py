@@ -19,7 +19,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from twin_bridge.launch_support import (
+from twin_bridge.gazebo.launch_support import (
     parse_bool,
     parse_xacro_args,
     resolve_world,

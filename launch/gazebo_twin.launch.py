@@ -5,7 +5,7 @@
 The twin node mirrors the physical robot's /joint_states and /odom into the Gazebo model and
 publishes what it senses as /virtual/scan, /virtual/odom and /virtual/joint_states.
 What needs computing (world lookup, bridge config, spawn arguments) is done by
-twin_bridge.launch_support, which is unit-tested without ROS.
+twin_bridge.gazebo.launch_support, which is unit-tested without ROS.
 """
 
 import os
@@ -17,7 +17,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from twin_bridge.launch_support import gazebo_environment, plan_gazebo_twin
+from twin_bridge.gazebo.launch_support import gazebo_environment, plan_gazebo_twin
 
 
 def _shutdown_unless_shutting_down(event, context):

@@ -22,7 +22,7 @@ import tempfile
 import time
 from typing import Any
 
-from twin_bridge.process_group import ManagedProcess, format_param, ros_argv
+from twin_bridge.demo.process_group import ManagedProcess, format_param, ros_argv
 from twin_bridge.ros.private_context import PrivateContext
 
 __all__ = [
@@ -60,7 +60,7 @@ def write_params_file(path: Path, node_name: str, params: Mapping[str, Any]) -> 
 
 
 class NodeProcess(ManagedProcess):
-    """A node process (see :class:`twin_bridge.process_group.ManagedProcess`) whose ``stop``
+    """A node process (see :class:`twin_bridge.demo.process_group.ManagedProcess`) whose ``stop``
     takes the signal to try first, as the signal tests need."""
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 15.0) -> int:

@@ -19,7 +19,7 @@ from rclpy.qos import qos_profile_sensor_data
 from ros_harness import RosTestContext, spawn_node, write_params_file
 from sensor_msgs.msg import JointState, LaserScan
 
-from twin_bridge.transforms import quat_from_rpy
+from twin_bridge.core.transforms import quat_from_rpy
 
 NODE = 'twin_bridge.ros.bridge_node'
 SCAN_RATE = 10.0

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import JointState
 
-from twin_bridge.lidar import LidarSpec, ScanData
+from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.ros.conversions import (
     diagnostics_to_msg,
     joint_state_from_msg,
@@ -21,8 +22,7 @@ from twin_bridge.ros.conversions import (
     set_odometry_state,
     time_to_ns,
 )
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.stream_monitor import Level, StreamStatus
+from twin_bridge.twin.stream_monitor import Level, StreamStatus
 
 
 def test_time_round_trip_and_clamp():

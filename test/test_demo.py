@@ -12,9 +12,9 @@ import time
 import pytest
 from ros_harness import spawn_node
 
-from twin_bridge.demo import _progress_text, build_parser, choose_domain_id, main
-from twin_bridge.latency_stats import LatencyStats
-from twin_bridge.process_group import group_members, wait_for_exit
+from twin_bridge.demo.demo import _progress_text, build_parser, choose_domain_id, main
+from twin_bridge.demo.process_group import group_members, wait_for_exit
+from twin_bridge.twin.latency_stats import LatencyStats
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
@@ -346,7 +346,7 @@ def test_live_mode_runs_only_the_bridge_against_robot_topics(tmp_path):
 def test_stop_signal_handler_only_records_and_loops_raise():
     """A handler that raises inside rclpy's C++ take comes out as a pybind11 RuntimeError, so
     the handler only records the signal; the demo's loops raise it via check()."""
-    from twin_bridge.demo import _Stopped, _StopSignals
+    from twin_bridge.demo.demo import _Stopped, _StopSignals
     with _StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGTERM)  # handled synchronously in the main thread
         assert stop.signum == signal.SIGTERM and stop.requested

@@ -13,11 +13,11 @@ import mujoco
 import numpy as np
 import pytest
 
-from twin_bridge.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.description.robot_description import load_robot_description
+from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.errors import RobotDescriptionError, TwinBridgeError
-from twin_bridge.robot_description import load_robot_description
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.twin_session import TwinSession
+from twin_bridge.twin.twin_session import TwinSession
 
 DATA = Path(__file__).resolve().parent / 'data' / 'ecosystem' / 'robots'
 TB3_URDF = DATA / 'turtlebot3_burger_style.urdf'

@@ -16,10 +16,10 @@ import mujoco
 import numpy as np
 import pytest
 
-from twin_bridge.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
+from twin_bridge.description.sdf_world import parse_world
+from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.errors import ResourceNotFoundError, TwinBridgeError
-from twin_bridge.robot_description import default_robot_path, load_robot_description
-from twin_bridge.sdf_world import parse_world
 
 DATA = Path(__file__).resolve().parent / 'data' / 'ecosystem'
 MODELS = DATA / 'models'
@@ -116,9 +116,9 @@ def test_examples_world_compiles_jointed_models_as_bodies(examples_backend):
 
 
 def test_examples_world_lists_what_it_ignores_in_one_warning(robot, caplog):
-    with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
+    with caplog.at_level(logging.WARNING, logger='twin_bridge.description.sdf_world'):
         world = parse_world(GZ_EXAMPLES, search_path=[MODELS])
-    warnings = [r for r in caplog.records if r.name == 'twin_bridge.sdf_world']
+    warnings = [r for r in caplog.records if r.name == 'twin_bridge.description.sdf_world']
     assert len(warnings) == 1
     text = warnings[0].getMessage()
     for what in ('<actor name="walker">', '<population name="cans">', '<polyline>',

@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.embedded_backend: mirroring, lidar scans vs analytic truth, dynamics."""
+"""Tests for embedded_backend: mirroring, lidar scans vs analytic truth, dynamics."""
 
 from pathlib import Path
 
@@ -6,12 +6,16 @@ import mujoco
 import numpy as np
 import pytest
 
-from twin_bridge.backend import SimulatorBackend
-from twin_bridge.embedded_backend import EmbeddedBackend
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.core.transforms import Pose, quat_from_rpy, quat_multiply, yaw_from_quat
+from twin_bridge.description.robot_description import (
+    default_robot_path,
+    load_robot_description,
+    parse_urdf,
+)
+from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.errors import BackendError, ResourceNotFoundError, RobotDescriptionError
-from twin_bridge.robot_description import default_robot_path, load_robot_description, parse_urdf
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.transforms import Pose, quat_from_rpy, quat_multiply, yaw_from_quat
 
 SCAN_WORLDS = Path(__file__).resolve().parent / 'data' / 'scan_worlds'
 ROOM = SCAN_WORLDS / 'scan_room.sdf'
@@ -457,7 +461,7 @@ def test_odometry_frame_on_a_moving_link_is_refused_unknown_frame_warned(caplog)
                             child_frame_id='arm')
     with pytest.raises(BackendError, match='"arm" moves with joints'):
         backend.mirror(moving)
-    with caplog.at_level('WARNING', logger='twin_bridge.embedded_backend'):
+    with caplog.at_level('WARNING', logger='twin_bridge.embedded.embedded_backend'):
         for _ in range(3):
             backend.mirror(OdometrySample(position=np.array([0.5, 0, 0]),
                                           orientation=np.array([0, 0, 0, 1.0]),

@@ -18,11 +18,11 @@ from ros_harness import RosTestContext
 from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import Float64
 
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.errors import BackendError
-from twin_bridge.gz_bridge_config import generate_bridge_config
-from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.gazebo.gz_bridge_config import generate_bridge_config
 from twin_bridge.ros.gazebo_backend import GazeboBackend, scan_from_msg
-from twin_bridge.state import JointStateSample, OdometrySample
 
 NAMESPACE = 'robot1'
 TIMEOUT = 15.0
@@ -207,7 +207,7 @@ FOOTPRINT_URDF = """<robot name="fp_bot">
 
 def test_base_footprint_odometry_places_the_model_root():
     """set_pose moves the model frame (the URDF root): a base_footprint pose is converted."""
-    from twin_bridge.robot_description import parse_urdf
+    from twin_bridge.description.robot_description import parse_urdf
     with RosTestContext('fake_gazebo_frames') as ros:
         service = FakePoseService()
         backend = GazeboBackend(ros.node, parse_urdf(FOOTPRINT_URDF), world_name='warehouse',
@@ -350,8 +350,8 @@ def stub_ros_gz_interfaces(monkeypatch):
 
 
 def test_set_entity_pose_request_follows_the_service_definition(stub_ros_gz_interfaces):
+    from twin_bridge.core.transforms import Pose
     from twin_bridge.ros.gazebo_backend import make_set_entity_pose_sender
-    from twin_bridge.transforms import Pose
 
     node = _ClientNode()
     send = make_set_entity_pose_sender(node, '/world/warehouse/set_pose')
@@ -378,8 +378,8 @@ def test_set_entity_pose_request_follows_the_service_definition(stub_ros_gz_inte
 
 
 def test_set_entity_pose_fails_at_once_while_the_bridge_is_down(stub_ros_gz_interfaces):
+    from twin_bridge.core.transforms import Pose
     from twin_bridge.ros.gazebo_backend import make_set_entity_pose_sender
-    from twin_bridge.transforms import Pose
 
     node = _ClientNode()
     send = make_set_entity_pose_sender(node, '/world/w/set_pose')

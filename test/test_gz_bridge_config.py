@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.errors import ConfigError
-from twin_bridge.gz_bridge_config import (
+from twin_bridge.gazebo.gz_bridge_config import (
     ALLOWED_KEYS,
     GZ_TO_ROS,
     ROS_TO_GZ,
@@ -20,7 +21,6 @@ from twin_bridge.gz_bridge_config import (
     parse_bridge_config,
     required_bridge_config,
 )
-from twin_bridge.robot_description import default_robot_path, load_robot_description
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / 'config' / 'gz_bridge.yaml'

@@ -5,8 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from twin_bridge.description.robot_description import default_robot_path, expand_xacro
 from twin_bridge.errors import ConfigError, WorldLoadError
-from twin_bridge.gz_topics import (
+from twin_bridge.gazebo.gz_topics import (
     GzTopics,
     normalize_prefix,
     ros_name,
@@ -14,7 +15,6 @@ from twin_bridge.gz_topics import (
     world_name_from_sdf,
     world_service,
 )
-from twin_bridge.robot_description import default_robot_path, expand_xacro
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,11 +1,11 @@
-"""Tests for twin_bridge.latency_stats: rolling window, rate and percentiles vs numpy."""
+"""Tests for twin_bridge.twin.latency_stats: rolling window, rate and percentiles vs numpy."""
 
 import math
 
 import numpy as np
 import pytest
 
-from twin_bridge.latency_stats import LatencyStats, summarize
+from twin_bridge.twin.latency_stats import LatencyStats, summarize
 
 
 def test_empty_summary_is_nan_with_zero_rate():

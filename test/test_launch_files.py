@@ -17,9 +17,9 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from twin_bridge.gz_bridge_config import load_bridge_config, required_bridge_config
-from twin_bridge.launch_support import plan_gazebo_twin, twin_node_overrides
-from twin_bridge.robot_description import default_robot_path, load_robot_description
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
+from twin_bridge.gazebo.gz_bridge_config import load_bridge_config, required_bridge_config
+from twin_bridge.gazebo.launch_support import plan_gazebo_twin, twin_node_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 LAUNCH_FILES = sorted((REPO / 'launch').glob('*.launch.py'))
@@ -188,7 +188,7 @@ def test_gazebo_plan_for_every_shipped_world(world, robot, tmp_path):
 
 
 def _node_parameters() -> set[str]:
-    from twin_bridge.node_config import PARAMETERS
+    from twin_bridge.twin.node_config import PARAMETERS
     return set(PARAMETERS) | {'use_sim_time'}
 
 

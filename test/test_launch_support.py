@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.errors import ConfigError, ResourceNotFoundError, WorldLoadError
-from twin_bridge.gz_bridge_config import load_bridge_config
-from twin_bridge.launch_support import (
+from twin_bridge.gazebo.gz_bridge_config import load_bridge_config
+from twin_bridge.gazebo.launch_support import (
     GZ_PLUGIN_PATH_ENV,
     GZ_RESOURCE_PATH_ENV,
     create_arguments,
@@ -26,7 +27,6 @@ from twin_bridge.launch_support import (
     resolve_world,
     twin_node_overrides,
 )
-from twin_bridge.robot_description import default_robot_path, load_robot_description
 
 REPO = Path(__file__).resolve().parent.parent
 WORLD = '<?xml version="1.0"?><sdf version="1.9"><world name="{name}"></world></sdf>'

@@ -1,12 +1,12 @@
-"""Tests for twin_bridge.meshes: STL, OBJ and COLLADA loading, units, scale and bad files."""
+"""Tests for meshes: STL, OBJ and COLLADA loading, units, scale and bad files."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from twin_bridge.description.meshes import FLAT_MESH_THICKNESS, load_mesh
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
-from twin_bridge.meshes import FLAT_MESH_THICKNESS, load_mesh
 
 MESHES = Path(__file__).resolve().parent / 'data' / 'meshes'
 SHIPPED = Path(__file__).resolve().parent.parent / 'models'

@@ -5,14 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from twin_bridge.motion_profiles import (
+from twin_bridge.core.transforms import yaw_from_quat
+from twin_bridge.stand_in.motion_profiles import (
     DiffDriveGeometry,
     FigureEight,
     JointSweep,
     MeasurementNoise,
     make_motion,
 )
-from twin_bridge.transforms import yaw_from_quat
 
 JOINTS = [('left_wheel_joint', None, None), ('right_wheel_joint', None, None),
           ('pan_joint', -2.5, 2.5), ('tilt_joint', -0.7, 0.7)]

@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.mujoco_robot: URDF robots turned into MuJoCo specs."""
+"""Tests for twin_bridge.embedded.mujoco_robot: URDF robots turned into MuJoCo specs."""
 
 from pathlib import Path
 import shutil
@@ -7,15 +7,19 @@ import mujoco
 import numpy as np
 import pytest
 
-from twin_bridge.errors import RobotDescriptionError
-from twin_bridge.mujoco_robot import (
+from twin_bridge.core.transforms import quat_wxyz_to_xyzw
+from twin_bridge.description.robot_description import (
+    default_robot_path,
+    load_robot_description,
+    parse_urdf,
+)
+from twin_bridge.embedded.mujoco_robot import (
     FREE_JOINT_NAME,
     LIDAR_SITE_NAME,
     ROBOT_GEOM_GROUP,
     robot_spec,
 )
-from twin_bridge.robot_description import default_robot_path, load_robot_description, parse_urdf
-from twin_bridge.transforms import quat_wxyz_to_xyzw
+from twin_bridge.errors import RobotDescriptionError
 
 ROBOTS = Path(__file__).resolve().parent / 'data' / 'robots'
 TB3_PACKAGE = ROBOTS / 'tb3_like_description'
@@ -185,7 +189,7 @@ def test_floating_joint_is_held_fixed_with_a_warning(caplog):
             '<sphere radius="0.05"/></geometry></collision></link>'
             '<joint name="payload_joint" type="floating"><parent link="base"/>'
             '<child link="payload"/><origin xyz="0 0 0.2"/></joint></robot>')
-    with caplog.at_level('WARNING', logger='twin_bridge.mujoco_robot'):
+    with caplog.at_level('WARNING', logger='twin_bridge.embedded.mujoco_robot'):
         model, data = compiled(parse_urdf(urdf, source='float.urdf'))
     assert 'floating joint "payload_joint"' in caplog.text and 'float.urdf' in caplog.text
     assert model.njnt == 1  # only the base's free joint

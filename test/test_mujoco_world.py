@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.mujoco_world: SDF world -> MuJoCo spec, and ray casts against it."""
+"""Tests for mujoco_world: SDF world -> MuJoCo spec, and ray casts against it."""
 
 from pathlib import Path
 
@@ -6,8 +6,8 @@ import mujoco
 import numpy as np
 import pytest
 
+from twin_bridge.embedded.mujoco_world import WORLD_GEOM_GROUP, load_world_spec
 from twin_bridge.errors import WorldLoadError
-from twin_bridge.mujoco_world import WORLD_GEOM_GROUP, load_world_spec
 
 DATA = Path(__file__).resolve().parent / 'data' / 'worlds'
 MODELS = [DATA / 'models']

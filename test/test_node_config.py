@@ -1,13 +1,13 @@
-"""Tests for twin_bridge.node_config: defaults, coercion, validation, the shipped YAML, help."""
+"""Tests for node_config: defaults, coercion, validation, the shipped YAML, help."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
+from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.errors import ConfigError
-from twin_bridge.lidar import LidarSpec
-from twin_bridge.node_config import (
+from twin_bridge.twin.node_config import (
     PARAMETERS,
     TwinNodeConfig,
     help_text,

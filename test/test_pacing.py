@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from twin_bridge.pacing import PeriodicSchedule
+from twin_bridge.stand_in.pacing import PeriodicSchedule
 
 
 def test_schedule_keeps_rates_without_drift_or_bursts():

@@ -33,7 +33,7 @@ def _expected_share_files() -> list[Path]:
 def _share_lookup(prefix: Path, python_path: str) -> str:
     env = dict(os.environ, AMENT_PREFIX_PATH=str(prefix), PYTHONPATH=python_path)
     code = ('from ament_index_python.packages import get_package_share_directory as g; '
-            'from twin_bridge.resources import share_directory as s; '
+            'from twin_bridge.description.resources import share_directory as s; '
             'print(g("twin_bridge")); print(s())')
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
                          timeout=120, cwd='/')

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from twin_bridge.process_group import (
+from twin_bridge.demo.process_group import (
     ProcessGroup,
     cpu_and_rss,
     format_param,
@@ -106,7 +106,7 @@ def test_cpu_and_rss_of_this_process():
 # A parent that starts POLITE through a ProcessGroup, prints the child's pid, then waits.
 PARENT = (
     'import sys, time\n'
-    'from twin_bridge.process_group import ProcessGroup\n'
+    'from twin_bridge.demo.process_group import ProcessGroup\n'
     'group = ProcessGroup(sys.argv[1], die_with_parent=sys.argv[2] == "1")\n'
     'child = group.spawn("polite", [sys.executable, "-c", "import time; time.sleep(60)"])\n'
     'print("child", child.pid, flush=True)\n'

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from twin_bridge.latency_stats import LatencyStats
-from twin_bridge.report import (
+from twin_bridge.demo.report import (
     SCHEMA,
     bridge_counts,
     counts_from_summary,
@@ -22,6 +21,7 @@ from twin_bridge.report import (
     stream_table_notes,
     write_report,
 )
+from twin_bridge.twin.latency_stats import LatencyStats
 
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from twin_bridge.request_coalescer import RequestCoalescer
+from twin_bridge.gazebo.request_coalescer import RequestCoalescer
 
 
 class FakeTransport:

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from twin_bridge.errors import ResourceNotFoundError
-from twin_bridge.resources import (
+from twin_bridge.description.resources import (
     find_world,
     fuel_cache_roots,
     model_search_path,
     resolve_uri,
     share_directory,
 )
+from twin_bridge.errors import ResourceNotFoundError
 
 
 def test_share_directory_is_the_checkout():

@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.robot_description: xacro, URDF parsing, lidar from the Gazebo tag."""
+"""Tests for robot_description: xacro, URDF parsing, lidar from the Gazebo tag."""
 
 import math
 from pathlib import Path
@@ -6,13 +6,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twin_bridge.errors import RobotDescriptionError
-from twin_bridge.robot_description import (
+from twin_bridge.description.robot_description import (
     default_robot_path,
     expand_xacro,
     load_robot_description,
     parse_urdf,
 )
+from twin_bridge.errors import RobotDescriptionError
 
 ROBOTS = Path(__file__).resolve().parent / 'data' / 'robots'
 TB3 = ROBOTS / 'tb3_like_description' / 'urdf' / 'tb3_like.urdf'
@@ -256,7 +256,7 @@ def test_extra_lidars_and_3d_layers_are_named_in_warnings(caplog):
             '<range><max>5</max></range></lidar>')
     layered = body.format(v='<vertical><samples>16</samples></vertical>')
     second = lidar_tag(body.format(v=''), reference='wheel_a').replace('name="s"', 'name="rear"')
-    with caplog.at_level('WARNING', logger='twin_bridge.robot_description'):
+    with caplog.at_level('WARNING', logger='twin_bridge.description.robot_description'):
         robot = parse_urdf(minimal_urdf(sensor=lidar_tag(layered) + second))
     assert robot.lidar.name == 's' and robot.lidar.link == 'base'
     messages = ' '.join(r.getMessage() for r in caplog.records)

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from twin_bridge.robot_description import default_robot_path, expand_xacro
+from twin_bridge.description.robot_description import default_robot_path, expand_xacro
 
 DATA = Path(__file__).resolve().parent / 'data'
 ROBOT_ARGS = [

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 
-from twin_bridge.robot_description import parse_urdf
-from twin_bridge.robot_frames import FixedFrames
-from twin_bridge.state import OdometrySample
-from twin_bridge.transforms import Pose, quat_from_rpy
+from twin_bridge.core.state import OdometrySample
+from twin_bridge.core.transforms import Pose, quat_from_rpy
+from twin_bridge.description.robot_description import parse_urdf
+from twin_bridge.description.robot_frames import FixedFrames
 
 URDF = (Path(__file__).parent / 'data' / 'robots' / 'footprint_bot.urdf').read_text()
 

@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.sdf_pose: euler (radians, degrees), quaternions, bad values."""
+"""Tests for twin_bridge.description.sdf_pose: euler (radians, degrees), quaternions, bad values."""
 
 import math
 import xml.etree.ElementTree as ET
@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from twin_bridge.sdf_pose import parse_numbers, sdf_pose
-from twin_bridge.transforms import quat_from_rpy
+from twin_bridge.core.transforms import quat_from_rpy
+from twin_bridge.description.sdf_pose import parse_numbers, sdf_pose
 
 
 def pose(xml: str):

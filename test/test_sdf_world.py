@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.sdf_world: SDF parsing, pose composition, includes and bad input."""
+"""Tests for sdf_world: SDF parsing, pose composition, includes and bad input."""
 
 import logging
 from pathlib import Path
@@ -8,9 +8,9 @@ import textwrap
 import numpy as np
 import pytest
 
+from twin_bridge.core.transforms import rotate, yaw_from_quat
+from twin_bridge.description.sdf_world import parse_world
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
-from twin_bridge.sdf_world import parse_world
-from twin_bridge.transforms import rotate, yaw_from_quat
 
 DATA = Path(__file__).resolve().parent / 'data' / 'worlds'
 MODELS = [DATA / 'models']
@@ -88,7 +88,7 @@ def test_sdf_111_frames_relative_to_chains_nested_models_and_placement_frame():
 
 
 def test_sdf_16_classic_world_with_frame_attribute_and_ignored_elements(caplog):
-    with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
+    with caplog.at_level(logging.WARNING, logger='twin_bridge.description.sdf_world'):
         world = parse_world(DATA / 'sdf16_classic.sdf')  # model://sun, ground_plane: shipped
     assert world.version == '1.6'
     assert world.gravity == (0.0, 0.0, -9.7)  # old files keep <gravity> in <physics>
@@ -102,7 +102,7 @@ def test_sdf_16_classic_world_with_frame_attribute_and_ignored_elements(caplog):
     assert world.link('terrain::link').collisions == ()
     assert len(world.ignored) == 1
     assert '<heightmap>' in world.ignored[0] and '<model name="terrain">' in world.ignored[0]
-    records = [r for r in caplog.records if r.name == 'twin_bridge.sdf_world']
+    records = [r for r in caplog.records if r.name == 'twin_bridge.description.sdf_world']
     assert len(records) == 1  # one warning listing everything
     assert 'heightmap' in records[0].getMessage()
     # 1.6 joint axis: expressed in the joint frame, which is the child link's (rolled 90 deg).
@@ -472,7 +472,7 @@ def test_world_level_joints_are_read_like_model_joints(tmp_path, caplog):
         </joint>
         <joint name="odd" type="universal"><parent>world</parent><child>door::frame</child>
         </joint>'''), version='1.9')
-    with caplog.at_level(logging.WARNING, logger='twin_bridge.sdf_world'):
+    with caplog.at_level(logging.WARNING, logger='twin_bridge.description.sdf_world'):
         world = parse_world(path)
     joints = {j.name: j for j in world.joints}
     assert set(joints) == {'lid_on', 'door_hinge'}
@@ -490,7 +490,7 @@ def test_world_level_joints_are_read_like_model_joints(tmp_path, caplog):
     assert len(world.ignored) == 1
     assert '<world name="bad">/<joint name="odd">' in world.ignored[0]
     assert 'universal' in world.ignored[0]
-    assert len([r for r in caplog.records if r.name == 'twin_bridge.sdf_world']) == 1
+    assert len([r for r in caplog.records if r.name == 'twin_bridge.description.sdf_world']) == 1
 
 
 def test_world_joint_child_model_without_canonical_link_uses_its_first_link(tmp_path):

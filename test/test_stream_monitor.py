@@ -1,8 +1,8 @@
-"""Tests for twin_bridge.stream_monitor: counts, staleness levels, recovery, status values."""
+"""Tests for twin_bridge.twin.stream_monitor: counts, staleness levels, recovery, status values."""
 
 import pytest
 
-from twin_bridge.stream_monitor import Level, StreamMonitor
+from twin_bridge.twin.stream_monitor import Level, StreamMonitor
 
 
 def test_input_counts_rejections_and_rate():

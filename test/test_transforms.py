@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from twin_bridge.transforms import (
+from twin_bridge.core.transforms import (
     Pose,
     quat_from_rpy,
     quat_multiply,

@@ -12,7 +12,7 @@ from rclpy.node import Node
 from ros_harness import RosTestContext, spawn_node, write_params_file
 from twin_scenario import check_scenario, run_scenario
 
-from twin_bridge.launch_support import resolve_world, twin_node_overrides
+from twin_bridge.gazebo.launch_support import resolve_world, twin_node_overrides
 
 REPO = Path(__file__).resolve().parent.parent
 NAMESPACE = 'robot1'

@@ -1,4 +1,4 @@
-"""Tests for twin_bridge.twin_session: validate → mirror → outputs, stamps, stats, staleness."""
+"""Tests for twin_session: validate → mirror → outputs, stamps, stats, staleness."""
 
 from dataclasses import replace
 import math
@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twin_bridge.backend import SimulatorBackend
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.errors import BackendError
-from twin_bridge.lidar import LidarSpec, ScanData
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.stream_monitor import Level
-from twin_bridge.twin_session import (
+from twin_bridge.twin.stream_monitor import Level
+from twin_bridge.twin.twin_session import (
     INPUT_JOINT_STATES,
     INPUT_ODOM,
     OUTPUT_JOINT_STATES,
@@ -305,7 +305,7 @@ FOOTPRINT_URDF = (Path(__file__).parent / 'data' / 'robots' / 'footprint_bot.urd
 def test_odometry_in_a_fixed_child_frame_moves_the_root_and_comes_back_in_that_frame():
     """A base_footprint pose is converted to the root (base_link) pose before any backend
     sees it; the twin's odometry is expressed back in base_footprint, equal to the input."""
-    from twin_bridge.robot_description import parse_urdf
+    from twin_bridge.description.robot_description import parse_urdf
     robot = parse_urdf(FOOTPRINT_URDF)
     backend = KinematicBackend(names=('pan',))
     session = TwinSession(backend, now=0.0, robot=robot)
@@ -333,9 +333,9 @@ def test_odometry_in_a_fixed_child_frame_moves_the_root_and_comes_back_in_that_f
 
 
 def test_odometry_frames_round_trip_through_the_embedded_backend():
-    from twin_bridge.embedded_backend import EmbeddedBackend
-    from twin_bridge.robot_description import parse_urdf
-    from twin_bridge.transforms import quat_from_rpy
+    from twin_bridge.core.transforms import quat_from_rpy
+    from twin_bridge.description.robot_description import parse_urdf
+    from twin_bridge.embedded.embedded_backend import EmbeddedBackend
     backend = EmbeddedBackend('empty', parse_urdf(FOOTPRINT_URDF))
     session = TwinSession(backend, now=0.0)                 # robot taken from the backend
     sample = OdometrySample(np.array([3.0, -1.0, 0.0]), quat_from_rpy(0.0, 0.0, 0.7),

@@ -1,10 +1,10 @@
-"""Tests for twin_bridge.validation: every rejection class, normalisation and stamp rules."""
+"""Tests for twin_bridge.twin.validation: every rejection class, normalisation and stamp rules."""
 
 import numpy as np
 import pytest
 
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.validation import (
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.twin.validation import (
     RejectReason,
     StampGuard,
     check_joint_state,

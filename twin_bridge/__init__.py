@@ -1,7 +1,21 @@
 """twin_bridge: keep a simulated digital twin in step with a physical ROS 2 robot.
 
-The top-level modules are the core (plain Python + numpy, no ``rclpy``); ROS nodes live in
-:mod:`twin_bridge.ros`.
+Subpackages are layers; each imports only from the layers listed before it
+(``test/test_layering.py`` enforces this, function-level imports included):
+
+=================  =====================================================================
+``errors``         the package's exceptions (imported by every layer)
+``core``           plain data and math: samples, lidar, transforms, the backend interface
+``description``    loading worlds (SDFormat) and robots (URDF/xacro), resources, meshes
+``embedded``       the embedded MuJoCo simulator backend
+``gazebo``         Gazebo pieces without ROS: topic names, bridge config, launch planning
+``twin``           the twin's logic: validation, the session, monitors, statistics, config
+``stand_in``       the stand-in physical robot's logic: motion profiles, pacing
+``ros``            everything that imports ``rclpy``: nodes, conversions, Gazebo backend
+``demo``           the demo application (starts ROS nodes, observes them, reports)
+=================  =====================================================================
+
+Everything below ``ros`` is plain Python + numpy (MuJoCo in ``embedded``) with no ``rclpy``.
 """
 
 __version__ = '0.1.0'

@@ -16,14 +16,13 @@ from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, LaserScan
 
-from twin_bridge.backend import SimulatorBackend
-from twin_bridge.errors import BackendError, TwinBridgeError
-from twin_bridge.node_config import PARAMETERS, TwinNodeConfig, help_text
-from twin_bridge.robot_description import (
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.description.robot_description import (
     RobotDescription,
     default_robot_path,
     load_robot_description,
 )
+from twin_bridge.errors import BackendError, TwinBridgeError
 from twin_bridge.ros.conversions import (
     diagnostics_to_msg,
     joint_state_from_msg,
@@ -33,7 +32,8 @@ from twin_bridge.ros.conversions import (
     scan_to_msg,
 )
 from twin_bridge.ros.qos import qos_profile
-from twin_bridge.twin_session import (
+from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
+from twin_bridge.twin.twin_session import (
     INPUT_JOINT_STATES,
     OUTPUT_JOINT_STATES,
     OUTPUT_ODOM,
@@ -65,7 +65,7 @@ def make_backend(node: Node, config: TwinNodeConfig, robot: RobotDescription) ->
         return GazeboBackend(node, robot, world=config.world, model_name=config.model_name,
                              gz_world_name=config.gz_world_name,
                              gz_topic_prefix=config.gz_topic_prefix)
-    from twin_bridge.embedded_backend import EmbeddedBackend
+    from twin_bridge.embedded.embedded_backend import EmbeddedBackend
     return EmbeddedBackend(config.world, robot)
 
 

@@ -11,9 +11,9 @@ from nav_msgs.msg import Odometry
 import numpy as np
 from sensor_msgs.msg import JointState, LaserScan
 
-from twin_bridge.lidar import ScanData
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.stream_monitor import StreamStatus
+from twin_bridge.core.lidar import ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.twin.stream_monitor import StreamStatus
 
 __all__ = [
     'diagnostics_to_msg',

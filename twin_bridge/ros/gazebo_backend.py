@@ -4,11 +4,11 @@ Joints: one ``std_msgs/Float64`` position command per movable joint on
 ``<prefix>/joint/<joint>/cmd_pos``, bridged ROS -> Gazebo to the robot's
 JointPositionController systems. Base pose: the UserCommands ``/world/<w>/set_pose`` service,
 bridged as ``ros_gz_interfaces/srv/SetEntityPose``, latest wins with at most one request in
-flight (:class:`~twin_bridge.request_coalescer.RequestCoalescer`). Sensing: the latest
+flight (:class:`~twin_bridge.gazebo.request_coalescer.RequestCoalescer`). Sensing: the latest
 bridged ``<prefix>/scan``, ``<prefix>/odometry`` and ``<prefix>/joint_states``.
 
 Topic names are used relative to the node's namespace (``twin/scan``), matching the bridge
-config of :func:`twin_bridge.gz_bridge_config.generate_bridge_config` with that namespace.
+config of :func:`twin_bridge.gazebo.gz_bridge_config.generate_bridge_config` with that namespace.
 """
 
 from __future__ import annotations
@@ -25,21 +25,21 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import Float64
 
-from twin_bridge.backend import SimulatorBackend
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.core.transforms import Pose
+from twin_bridge.description.resources import find_world
+from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.errors import BackendError, TwinBridgeError
-from twin_bridge.gz_topics import (
+from twin_bridge.gazebo.gz_topics import (
     DEFAULT_GZ_TOPIC_PREFIX,
     GzTopics,
     world_name_from_sdf,
     world_service,
 )
-from twin_bridge.lidar import LidarSpec, ScanData
-from twin_bridge.request_coalescer import CoalescerStats, RequestCoalescer
-from twin_bridge.resources import find_world
-from twin_bridge.robot_frames import FixedFrames
+from twin_bridge.gazebo.request_coalescer import CoalescerStats, RequestCoalescer
 from twin_bridge.ros.conversions import joint_state_from_msg, odometry_from_msg
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.transforms import Pose
 
 __all__ = ['GazeboBackend', 'PoseSender', 'make_set_entity_pose_sender', 'scan_from_msg']
 

@@ -15,10 +15,10 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import JointState, LaserScan
 
-from twin_bridge.latency_stats import LatencyStats
 from twin_bridge.ros.conversions import time_to_ns
 from twin_bridge.ros.private_context import PrivateContext
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.twin.latency_stats import LatencyStats
 
 __all__ = ['ObservedStream', 'ObserverSession', 'StreamObserver', 'standard_streams']
 

@@ -17,23 +17,23 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
 
+from twin_bridge.description.robot_description import (
+    RobotDescription,
+    default_robot_path,
+    load_robot_description,
+)
 from twin_bridge.errors import TwinBridgeError
-from twin_bridge.motion_profiles import (
+from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
+from twin_bridge.ros.qos import qos_profile
+from twin_bridge.stand_in.motion_profiles import (
     MAX_RATE_HZ,
     MOTIONS,
     DiffDriveGeometry,
     MeasurementNoise,
     make_motion,
 )
-from twin_bridge.node_config import parameter_help, parse_name_value_args
-from twin_bridge.pacing import PeriodicSchedule
-from twin_bridge.robot_description import (
-    RobotDescription,
-    default_robot_path,
-    load_robot_description,
-)
-from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
-from twin_bridge.ros.qos import qos_profile
+from twin_bridge.stand_in.pacing import PeriodicSchedule
+from twin_bridge.twin.node_config import parameter_help, parse_name_value_args
 
 #: name -> (default, help); the single source for declare_parameter and ``--help``.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -115,7 +115,7 @@ class PhysicalSimNode(Node):
             f'{" + scan" if self._scan_backend else ""}')
 
     def _setup_scan(self, p: dict[str, Any], robot: RobotDescription) -> None:
-        from twin_bridge.embedded_backend import EmbeddedBackend  # mujoco only when needed
+        from twin_bridge.embedded.embedded_backend import EmbeddedBackend  # mujoco only when needed
         backend = EmbeddedBackend(p['world'], robot, lidar_seed=int(p['seed']))
         if backend.lidar is None:
             backend.close()

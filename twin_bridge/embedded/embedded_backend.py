@@ -11,16 +11,21 @@ import threading
 import mujoco
 import numpy as np
 
-from twin_bridge.backend import SimulatorBackend
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.core.transforms import quat_to_matrix, quat_wxyz_to_xyzw
+from twin_bridge.description.resources import find_world
+from twin_bridge.description.robot_description import RobotDescription
+from twin_bridge.description.robot_frames import FixedFrames
+from twin_bridge.embedded.mujoco_robot import (
+    FREE_JOINT_NAME,
+    LIDAR_SITE_NAME,
+    ROBOT_GEOM_GROUP,
+    robot_spec,
+)
+from twin_bridge.embedded.mujoco_world import load_world_spec
 from twin_bridge.errors import BackendError, RobotDescriptionError
-from twin_bridge.lidar import LidarSpec, ScanData
-from twin_bridge.mujoco_robot import FREE_JOINT_NAME, LIDAR_SITE_NAME, ROBOT_GEOM_GROUP, robot_spec
-from twin_bridge.mujoco_world import load_world_spec
-from twin_bridge.resources import find_world
-from twin_bridge.robot_description import RobotDescription
-from twin_bridge.robot_frames import FixedFrames
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.transforms import quat_to_matrix, quat_wxyz_to_xyzw
 
 __all__ = ['CULLED_GEOM_GROUP', 'ROBOT_PREFIX', 'EmbeddedBackend']
 
@@ -35,7 +40,7 @@ CULLED_GEOM_GROUP = 5
 class EmbeddedBackend(SimulatorBackend):
     """A twin simulated in-process with MuJoCo.
 
-    The world (an SDF file, loaded by :func:`twin_bridge.mujoco_world.load_world_spec`) and
+    The world (an SDF file, loaded by :func:`twin_bridge.embedded.mujoco_world.load_world_spec`) and
     the robot are compiled once into one model; names are resolved to index arrays once.
     :meth:`mirror` writes the base pose and joint positions and marks kinematics stale;
     sensing brings them up to date with ``mj_kinematics`` only. :meth:`scan` is one batched

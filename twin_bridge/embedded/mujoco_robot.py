@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 import mujoco
 import numpy as np
 
+from twin_bridge.core.transforms import quat_xyzw_to_wxyz
+from twin_bridge.description.meshes import load_mesh
+from twin_bridge.description.resources import resolve_uri
+from twin_bridge.description.robot_description import RobotDescription
 from twin_bridge.errors import ResourceNotFoundError, RobotDescriptionError, TwinBridgeError
-from twin_bridge.meshes import load_mesh
-from twin_bridge.resources import resolve_uri
-from twin_bridge.robot_description import RobotDescription
-from twin_bridge.transforms import quat_xyzw_to_wxyz
 
 __all__ = [
     'FREE_JOINT_NAME',
@@ -128,8 +128,9 @@ def _resolve_mesh(uri: str, robot: RobotDescription, where: str) -> Path:
 
 
 def _mesh_bytes(path: Path, where: str) -> bytes:
-    """The mesh as Wavefront OBJ bytes (any format :func:`twin_bridge.meshes.load_mesh` reads;
-    COLLADA units applied). URDF ``scale`` is left to MuJoCo."""
+    """The mesh as Wavefront OBJ bytes (any format
+    :func:`twin_bridge.description.meshes.load_mesh` reads; COLLADA units applied). URDF
+    ``scale`` is left to MuJoCo."""
     try:
         mesh = load_mesh(path)
     except TwinBridgeError as exc:

@@ -8,11 +8,11 @@ import math
 from pathlib import Path
 import xml.etree.ElementTree as ET
 
+from twin_bridge.core.lidar import LidarSpec
+from twin_bridge.core.transforms import Pose
+from twin_bridge.description.resources import share_directory
+from twin_bridge.description.sdf_pose import sdf_pose
 from twin_bridge.errors import RobotDescriptionError
-from twin_bridge.lidar import LidarSpec
-from twin_bridge.resources import share_directory
-from twin_bridge.sdf_pose import sdf_pose
-from twin_bridge.transforms import Pose
 
 __all__ = [
     'JointInfo',

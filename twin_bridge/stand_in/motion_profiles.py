@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.core.state import JointStateSample, OdometrySample
 
 __all__ = [
     'BaseMotion',

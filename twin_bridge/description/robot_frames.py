@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twin_bridge.state import OdometrySample
-from twin_bridge.transforms import Pose, quat_to_matrix
+from twin_bridge.core.state import OdometrySample
+from twin_bridge.core.transforms import Pose, quat_to_matrix
 
 if TYPE_CHECKING:
-    from twin_bridge.robot_description import RobotDescription
+    from twin_bridge.description.robot_description import RobotDescription
 
 __all__ = ['FixedFrames']
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twin_bridge.transforms import Pose
+from twin_bridge.core.transforms import Pose
 
 __all__ = ['LidarSpec', 'ScanData']
 

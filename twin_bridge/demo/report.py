@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from twin_bridge.latency_stats import LatencyStats, LatencySummary
+from twin_bridge.twin.latency_stats import LatencyStats, LatencySummary
 
 __all__ = [
     'SCHEMA',

@@ -8,9 +8,9 @@ import math
 import textwrap
 from typing import Any
 
+from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.errors import ConfigError
-from twin_bridge.lidar import LidarSpec
-from twin_bridge.twin_session import SessionConfig
+from twin_bridge.twin.twin_session import SessionConfig
 
 __all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig',
            'help_text', 'parameter_help', 'parse_name_value_args']
@@ -120,7 +120,7 @@ class TwinNodeConfig:
         return self.scan_rate or lidar.update_rate
 
     def session_config(self, scan_rate: float) -> SessionConfig:
-        """The :class:`~twin_bridge.twin_session.SessionConfig` these parameters give, for a
+        """The :class:`~twin_bridge.twin.twin_session.SessionConfig` these parameters give, for a
         scan output at ``scan_rate`` Hz (0: none; see :meth:`scan_rate_for`)."""
         return SessionConfig(stale_timeout=self.stale_timeout,
                              max_future_stamp=self.max_future_stamp,

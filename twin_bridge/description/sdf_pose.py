@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from twin_bridge.transforms import Pose, quat_from_rpy
+from twin_bridge.core.transforms import Pose, quat_from_rpy
 
 __all__ = ['parse_numbers', 'sdf_pose']
 

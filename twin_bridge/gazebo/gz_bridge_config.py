@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from twin_bridge.errors import ConfigError
-from twin_bridge.gz_topics import DEFAULT_GZ_TOPIC_PREFIX, GzTopics, ros_name, world_service
+from twin_bridge.gazebo.gz_topics import DEFAULT_GZ_TOPIC_PREFIX, GzTopics, ros_name, world_service
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from twin_bridge.robot_description import RobotDescription
+    from twin_bridge.description.robot_description import RobotDescription
 
 __all__ = [
     'ALLOWED_KEYS',

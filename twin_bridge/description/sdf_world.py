@@ -7,7 +7,7 @@ the embedded lidar hits collision shapes, so a world's visuals and collisions sh
 (Gazebo's ``gpu_lidar`` renders the visuals). Elements that would change what is simulated but
 are not supported (heightmaps, polylines, actors, universal/screw joints, ...) are collected
 in :attr:`WorldDescription.ignored` and reported in one warning on the
-``twin_bridge.sdf_world`` logger; nothing is dropped silently.
+``twin_bridge.description.sdf_world`` logger; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from twin_bridge.core.transforms import Pose, rotate
+from twin_bridge.description.resources import find_world, model_search_path, resolve_uri
+from twin_bridge.description.sdf_pose import parse_numbers, sdf_pose
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
-from twin_bridge.resources import find_world, model_search_path, resolve_uri
-from twin_bridge.sdf_pose import parse_numbers, sdf_pose
-from twin_bridge.transforms import Pose, rotate
 
 __all__ = [
     'Collision',
@@ -34,7 +34,7 @@ __all__ = [
     'parse_world',
 ]
 
-LOGGER = logging.getLogger('twin_bridge.sdf_world')
+LOGGER = logging.getLogger('twin_bridge.description.sdf_world')
 
 DEFAULT_GRAVITY = (0.0, 0.0, -9.8)
 # SDF geometry elements this loader turns into shapes.

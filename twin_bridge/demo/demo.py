@@ -14,9 +14,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from twin_bridge.motion_profiles import MAX_RATE_HZ, MOTIONS
-from twin_bridge.process_group import ProcessGroup
-from twin_bridge.report import (
+from twin_bridge.demo.process_group import ProcessGroup
+from twin_bridge.demo.report import (
     bridge_counts,
     counts_from_summary,
     default_report_dir,
@@ -26,6 +25,7 @@ from twin_bridge.report import (
     stream_table_notes,
     write_report,
 )
+from twin_bridge.stand_in.motion_profiles import MAX_RATE_HZ, MOTIONS
 
 __all__ = ['build_parser', 'choose_domain_id', 'main', 'parse_bridge_params', 'run']
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 import math
 
-from twin_bridge.latency_stats import LatencyStats, LatencySummary
+from twin_bridge.twin.latency_stats import LatencyStats, LatencySummary
 
 __all__ = ['Level', 'StreamMonitor', 'StreamStatus']
 

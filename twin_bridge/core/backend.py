@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from twin_bridge.lidar import LidarSpec, ScanData
-from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
 
 __all__ = ['SimulatorBackend']
 

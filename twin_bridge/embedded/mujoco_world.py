@@ -7,10 +7,10 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
+from twin_bridge.core.transforms import Pose, quat_to_matrix, quat_xyzw_to_wxyz
+from twin_bridge.description.meshes import load_mesh
+from twin_bridge.description.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
 from twin_bridge.errors import TwinBridgeError, WorldLoadError
-from twin_bridge.meshes import load_mesh
-from twin_bridge.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
-from twin_bridge.transforms import Pose, quat_to_matrix, quat_xyzw_to_wxyz
 
 __all__ = ['WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec', 'plane_quaternion']
 

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
-from twin_bridge.state import JointStateSample, OdometrySample
+from twin_bridge.core.state import JointStateSample, OdometrySample
 
 __all__ = [
     'DEFAULT_QUATERNION_TOLERANCE',

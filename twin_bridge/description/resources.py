@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 PACKAGE_NAME = 'twin_bridge'
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Environment variables Gazebo (Harmonic and older) reads for model:// lookups, in order.
 MODEL_PATH_VARIABLES = ('GZ_SIM_RESOURCE_PATH', 'IGN_GAZEBO_RESOURCE_PATH', 'SDF_PATH',
                         'GAZEBO_MODEL_PATH')

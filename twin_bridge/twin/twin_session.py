@@ -8,13 +8,13 @@ from functools import partial
 import math
 from typing import TYPE_CHECKING, Any
 
-from twin_bridge.backend import SimulatorBackend
+from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.lidar import ScanData
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.errors import TwinBridgeError
-from twin_bridge.lidar import ScanData
-from twin_bridge.robot_frames import FixedFrames
-from twin_bridge.state import JointStateSample, OdometrySample
-from twin_bridge.stream_monitor import StreamMonitor, StreamStatus
-from twin_bridge.validation import (
+from twin_bridge.twin.stream_monitor import StreamMonitor, StreamStatus
+from twin_bridge.twin.validation import (
     DEFAULT_QUATERNION_TOLERANCE,
     RejectReason,
     StampGuard,
@@ -24,7 +24,7 @@ from twin_bridge.validation import (
 )
 
 if TYPE_CHECKING:
-    from twin_bridge.robot_description import RobotDescription
+    from twin_bridge.description.robot_description import RobotDescription
 
 __all__ = [
     'COUNTER_IGNORED_UNKNOWN_JOINT',
@@ -140,7 +140,7 @@ class TwinSession:
     accepted as *unstamped*: it is stamped with its receive wall time (so its age counts as
     0), bypasses the stamp checks, and is counted as ``unstamped``. Stamps that jump back
     are followed once a new timeline is established (see
-    :class:`~twin_bridge.validation.StampGuard`), counted as ``timeline_reset``.
+    :class:`~twin_bridge.twin.validation.StampGuard`), counted as ``timeline_reset``.
 
     Odometry frames: the odometry output is the pose and twist of the accepted input's
     ``child_frame_id`` when that names a link fixed to the root (``base_footprint``...),

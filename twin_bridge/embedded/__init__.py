@@ -1,0 +1,4 @@
+"""The embedded simulator: MuJoCo models built from descriptions, and its backend.
+
+May import: :mod:`twin_bridge.description`, :mod:`twin_bridge.core`, MuJoCo, numpy.
+"""
