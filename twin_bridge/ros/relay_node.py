@@ -21,15 +21,24 @@ STREAMS = {'joint_states': (JointState, False), 'odom': (Odometry, False),
 
 
 class RelayNode(Node):
-    """Republishes ``<input_prefix><stream>`` unchanged on ``<output_prefix><stream>``."""
+    """Republishes ``<input_prefix><stream>`` unchanged on ``<output_prefix><stream>``.
+
+    ``streams`` picks which of :data:`STREAMS` it relays (default all): the benchmark's
+    state-only baseline relays ``joint_states`` and ``odom`` and computes no scan.
+    """
 
     def __init__(self) -> None:
         super().__init__('relay')
         input_prefix = self.declare_parameter('input_prefix', '').value
         output_prefix = self.declare_parameter('output_prefix', 'relay/').value
         depth = int(self.declare_parameter('qos_depth', 10).value)
+        streams = list(self.declare_parameter('streams', list(STREAMS)).value)
+        unknown = sorted(set(streams) - set(STREAMS))
+        if unknown:
+            raise ValueError(f'unknown streams {unknown}; known: {list(STREAMS)}')
         reliable = qos_profile('reliable', depth)
-        for stream, (msg_type, sensor) in STREAMS.items():
+        for stream in streams:
+            msg_type, sensor = STREAMS[stream]
             qos = qos_profile_sensor_data if sensor else reliable
             publisher = self.create_publisher(msg_type, output_prefix + stream, qos)
             self.create_subscription(msg_type, input_prefix + stream, publisher.publish, qos)
@@ -41,7 +50,8 @@ def main(args: list[str] | None = None) -> int:
     argparse.ArgumentParser(
         prog='relay', description='Bare subscribe+republish relay of joint_states, odom and '
         'scan (parameters input_prefix, default "", output_prefix, default "relay/", '
-        'qos_depth, default 10): the baseline the twin bridge latency is compared with.'
+        'qos_depth, default 10, streams, default all three): the baseline the twin bridge '
+        'latency is compared with.'
     ).parse_args(remove_ros_args(argv)[1:])
     rclpy.init(args=argv)
     node = None
