@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up twin_bridge in a local virtualenv (.venv) and run it.
 #   ./run.sh demo [twin_demo options]   embedded twin demo (physical stand-in + twin over DDS)
-#   ./run.sh test [pytest options]      lint + the full test suite
+#   ./run.sh test [pytest options]      lint + the full test suite, once, in random order
 # Needs Debian/Ubuntu with Python >= 3.10; installs what is missing (apt as root or via sudo).
 set -euo pipefail
 CALLER_DIR=$PWD
@@ -62,9 +62,19 @@ case "$cmd" in
     setup_venv requirements-test.txt
     log "ruff check"
     "$VENV/bin/ruff" check .
-    log "pytest"
+    # One run in a random order (pytest-randomly), so no test leans on another having run
+    # first. The seed is printed; rerun that order with TWIN_BRIDGE_TEST_SEED=N, or pass
+    # -p no:randomly (or your own --randomly-seed) through the arguments.
+    order=()
+    if [[ " $* " != *randomly* ]]; then
+      seed=${TWIN_BRIDGE_TEST_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+      order=(-p randomly "--randomly-seed=$seed")
+      log "pytest in random order: --randomly-seed=$seed"
+    else
+      log "pytest"
+    fi
     set +e
-    "$VENV/bin/python" -m pytest -ra "$@" test
+    "$VENV/bin/python" -m pytest -ra "${order[@]}" "$@" test
     rc=$?
     set -e
     # pytest exit code 5 = no tests collected: that is a failure for us, not a pass.
