@@ -100,6 +100,14 @@ class GaussianCusum(Cusum):
         kl = self.shift ** 2 / 2
         return math.ceil(self.threshold / min(kl, self.max_increment))
 
+    @property
+    def change_onset(self) -> int:
+        """Sample index where the evidence of the side with the larger statistic began."""
+        lower = self._lower
+        if lower is not None and lower.statistic > self.statistic:
+            return lower.onset
+        return self.onset
+
     def update(self, z: float) -> bool:
         """Add one standard score; return whether either side alarms."""
         k = self.shift * self.shift / 2

@@ -1,0 +1,142 @@
+"""Wheel slip: wheel joint travel through diff-drive geometry against the motion /odom reports."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+import math
+
+import numpy as np
+
+from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.twin.drift.sequential import GaussianCusum
+from twin_bridge.twin.pose_history import PoseHistory
+
+__all__ = ['DiffDriveGeometry', 'WheelSlipDetector']
+
+
+@dataclass(frozen=True)
+class DiffDriveGeometry:
+    """A differential drive: its wheel joints, wheel radius and separation (m)."""
+
+    left_joint: str
+    right_joint: str
+    wheel_radius: float
+    wheel_separation: float
+
+    def __post_init__(self) -> None:
+        if not (self.wheel_radius > 0 and self.wheel_separation > 0):
+            raise ValueError('wheel_radius and wheel_separation must be > 0, got '
+                             f'{self.wheel_radius}, {self.wheel_separation}')
+
+    def motion(self, d_left: float, d_right: float) -> tuple[float, float]:
+        """Forward travel (m) and heading change (rad) for wheel angle changes (rad)."""
+        r = self.wheel_radius
+        return r * (d_left + d_right) / 2.0, r * (d_right - d_left) / self.wheel_separation
+
+
+class WheelSlipDetector:
+    """Compare wheel travel with odometry travel, segment by segment; CUSUM on the ratio.
+
+    Odometry goes into a :class:`PoseHistory`; each joint-state sample is paired with the
+    odometry pose interpolated at its stamp (samples newer than the newest odometry wait, a
+    bounded few). Every ``segment_travel`` metres of motion close a segment with the relative
+    error ``wheel / odom - 1``; its standard score (``relative_noise`` being one standard
+    deviation) feeds a two-sided :class:`GaussianCusum`. :attr:`slip` is
+    ``sum(wheel) / sum(odom) - 1`` over the last ``window_segments`` segments (those since the
+    change's onset while in alarm).
+
+    :param geometry: wheel joints, radius and separation
+    :param segment_travel: odometry travel per segment (m)
+    :param window_segments: segments in the slip estimate
+    :param relative_noise: standard deviation of a segment's relative error without slip
+    :param detect_slip: the slip to detect quickly
+    :param false_alarm_rate: false alarms per segment allowed without slip
+    """
+
+    def __init__(self, geometry: DiffDriveGeometry, *, segment_travel: float = 0.02,
+                 window_segments: int = 20, relative_noise: float = 0.02,
+                 detect_slip: float = 0.05, false_alarm_rate: float = 1e-7) -> None:
+        self.geometry = geometry
+        self.segment_travel = float(segment_travel)
+        self.relative_noise = float(relative_noise)
+        self.cusum = GaussianCusum(detect_slip / relative_noise, false_alarm_rate,
+                                   two_sided=True)
+        self._history = PoseHistory(capacity=512)
+        self._pending: deque[tuple[int, float, float]] = deque(maxlen=64)
+        self._segments: deque[tuple[int, float, float]] = deque(maxlen=int(window_segments))
+        self._start: tuple[float, float, np.ndarray] | None = None
+        self._index: dict[tuple[str, ...], tuple[int, int] | None] = {}
+        self.segment_count = 0
+
+    def add_odometry(self, sample: OdometrySample) -> None:
+        """Record an odometry pose, then pair any joint samples waiting for it."""
+        self._history.add_odometry(sample)
+        while self._pending:
+            stamp, left, right = self._pending[0]
+            pose = self._history.planar_at(stamp)
+            if pose is None and stamp > self._history.span[1]:
+                break  # still newer than the odometry
+            self._pending.popleft()
+            if pose is not None:
+                self._advance(left, right, pose)
+
+    def add_joints(self, sample: JointStateSample) -> None:
+        """Record wheel joint positions (samples without both wheels are ignored)."""
+        cols = self._index.get(sample.names, False)
+        if cols is False:
+            names = sample.names
+            g = self.geometry
+            cols = ((names.index(g.left_joint), names.index(g.right_joint))
+                    if g.left_joint in names and g.right_joint in names else None)
+            if len(self._index) < 32:
+                self._index[names] = cols
+        if cols is None:
+            return
+        left, right = float(sample.positions[cols[0]]), float(sample.positions[cols[1]])
+        if not (math.isfinite(left) and math.isfinite(right)):
+            return
+        span = self._history.span
+        if span is not None and sample.stamp_ns <= span[1] and not self._pending:
+            pose = self._history.planar_at(sample.stamp_ns)
+            if pose is not None:
+                self._advance(left, right, pose)
+            return
+        self._pending.append((sample.stamp_ns, left, right))
+
+    def _advance(self, left: float, right: float, pose: np.ndarray) -> None:
+        if self._start is None:
+            self._start = (left, right, pose)
+            return
+        left0, right0, pose0 = self._start
+        wheel, _ = self.geometry.motion(left - left0, right - right0)
+        heading = pose0[2] + 0.5 * math.atan2(math.sin(pose[2] - pose0[2]),
+                                              math.cos(pose[2] - pose0[2]))
+        odom = ((pose[0] - pose0[0]) * math.cos(heading)
+                + (pose[1] - pose0[1]) * math.sin(heading))
+        seg = self.segment_travel
+        if abs(odom) < seg and abs(wheel) < seg:
+            return
+        self._start = (left, right, pose)
+        if abs(odom) < seg / 4:  # wheels turn, the base hardly moves: spinning in place
+            error = 1.0
+        else:
+            error = wheel / odom - 1.0
+        self.cusum.update(error / self.relative_noise)
+        self._segments.append((self.segment_count, wheel, odom))
+        self.segment_count += 1
+
+    @property
+    def alarm(self) -> bool:
+        """Whether the CUSUM says the wheels slip (or their parameters are wrong)."""
+        return self.cusum.alarm
+
+    @property
+    def slip(self) -> float | None:
+        """``wheel travel / odom travel - 1`` over the window; ``None`` before any segment."""
+        onset = self.cusum.change_onset if self.alarm else -1
+        segs = [s for s in self._segments if s[0] >= onset] or list(self._segments)
+        odom = sum(abs(s[2]) for s in segs)
+        if odom <= 0.0:
+            return None
+        return sum(math.copysign(s[1], s[2]) for s in segs) / odom - 1.0
