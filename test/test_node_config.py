@@ -8,11 +8,13 @@ import yaml
 from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.errors import ConfigError
 from twin_bridge.twin.node_config import (
+    INPUT_TOPICS,
+    OUTPUT_TOPICS,
     PARAMETERS,
     TwinNodeConfig,
+    check_topic_loops,
     help_text,
     parameter_help,
-    parse_name_value_args,
 )
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_bridge.yaml'
@@ -83,10 +85,62 @@ def test_bad_values_raise_config_error_naming_the_parameter(values, words):
     assert words in str(info.value)
 
 
-def test_parse_name_value_args():
-    assert parse_name_value_args(['a:=1', 'b:=x:=y', '']) == {'a': '1', 'b': 'x:=y'}
-    with pytest.raises(ConfigError):
-        parse_name_value_args([':=1'])
+def test_xacro_args_follow_the_shared_parser():
+    config = TwinNodeConfig.from_values({'robot_description_args': ['a:=1', 'b:=x:=y', '']})
+    assert config.xacro_args == {'a': '1', 'b': 'x:=y'}
+    with pytest.raises(ConfigError, match='robot_description_args: a given twice'):
+        TwinNodeConfig.from_values({'robot_description_args': ['a:=1', 'a:=2']})
+
+
+def _resolve(namespace: str):
+    """A stand-in for Node.resolve_topic_name: relative names go into ``namespace``."""
+    return lambda topic: topic if topic.startswith('/') else f'{namespace}/{topic}'
+
+
+def test_topic_parameters_are_the_inputs_and_outputs():
+    topics = {name for name in PARAMETERS if name.endswith('_topic')}
+    assert set(INPUT_TOPICS) | set(OUTPUT_TOPICS) == topics
+    assert all(name.startswith('input_') for name in INPUT_TOPICS)
+    assert all(name.startswith('output_') for name in OUTPUT_TOPICS)
+
+
+def test_default_topics_pass_in_any_namespace():
+    TwinNodeConfig.from_values({}).check_topics(_resolve(''))
+    TwinNodeConfig.from_values({}).check_topics(_resolve('/robot1'))
+
+
+def test_an_output_on_an_input_topic_is_refused():
+    config = TwinNodeConfig.from_values({'output_odom_topic': 'odom'})
+    with pytest.raises(ConfigError) as info:
+        config.check_topics(_resolve(''))
+    assert str(info.value) == ('output_odom_topic resolves to /odom, which is the '
+                               'input_odom_topic: the twin would feed itself')
+
+
+def test_resolution_decides_not_spelling():
+    # relative 'odom' in /r1 is /r1/odom: the absolute spelling of the same topic loops too
+    config = TwinNodeConfig.from_values({'output_joint_states_topic': '/r1/joint_states'})
+    with pytest.raises(ConfigError, match='output_joint_states_topic resolves to '
+                                          '/r1/joint_states, which is the '
+                                          'input_joint_states_topic'):
+        config.check_topics(_resolve('/r1'))
+    config.check_topics(_resolve('/r2'))  # another namespace: different topics
+
+
+@pytest.mark.parametrize('inputs, outputs, words', [
+    ({'input_odom_topic': '/odom'}, {'output_scan_topic': '/odom'},
+     'output_scan_topic resolves to /odom, which is the input_odom_topic'),
+    ({}, {'output_odom_topic': '/v', 'output_scan_topic': '/v'},
+     'output_odom_topic and output_scan_topic both resolve to /v: each output needs a topic '
+     'of its own'),
+    ({'input_joint_states_topic': '/in', 'input_odom_topic': '/in'}, {},
+     'input_joint_states_topic and input_odom_topic both resolve to /in: each input'),
+])
+def test_check_topic_loops(inputs, outputs, words):
+    with pytest.raises(ConfigError) as info:
+        check_topic_loops(inputs, outputs)
+    assert words in str(info.value)
+    check_topic_loops({'input_odom_topic': '/odom'}, {'output_odom_topic': '/virtual/odom'})
 
 
 def test_help_lists_every_parameter_with_default():

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 import math
 import textwrap
 from typing import Any
 
 from twin_bridge.core.lidar import LidarSpec
+from twin_bridge.core.name_value import parse_name_value_args
 from twin_bridge.errors import ConfigError
 from twin_bridge.twin.twin_session import SessionConfig
 
-__all__ = ['BACKENDS', 'PARAMETERS', 'QOS_NAMES', 'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig',
-           'help_text', 'parameter_help', 'parse_name_value_args']
+__all__ = ['BACKENDS', 'INPUT_TOPICS', 'OUTPUT_TOPICS', 'PARAMETERS', 'QOS_NAMES',
+           'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig', 'check_topic_loops', 'help_text',
+           'parameter_help']
 
 BACKENDS = ('embedded', 'gazebo')
 QOS_NAMES = ('reliable', 'sensor_data')
@@ -58,21 +60,9 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
 }
 
-
-def parse_name_value_args(items: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``['name:=value', ...]`` → dict; empty strings are ignored.
-
-    :raise ConfigError: for an entry without ``:=`` or with an empty name
-    """
-    out: dict[str, str] = {}
-    for item in items:
-        if not item:
-            continue
-        name, sep, value = item.partition(':=')
-        if not sep or not name.strip():
-            raise ConfigError(f'robot_description_args entry {item!r} is not "name:=value"')
-        out[name.strip()] = value
-    return out
+#: Topic parameters of the node's subscriptions and of its publishers.
+INPUT_TOPICS = ('input_joint_states_topic', 'input_odom_topic')
+OUTPUT_TOPICS = ('output_joint_states_topic', 'output_odom_topic', 'output_scan_topic')
 
 
 @dataclass(frozen=True)
@@ -110,7 +100,16 @@ class TwinNodeConfig:
     @property
     def xacro_args(self) -> dict[str, str]:
         """``robot_description_args`` as a dict."""
-        return parse_name_value_args(self.robot_description_args)
+        return parse_name_value_args(self.robot_description_args, 'robot_description_args')
+
+    def check_topics(self, resolve: Callable[[str], str]) -> None:
+        """Refuse topics that would loop the twin or mix streams (:func:`check_topic_loops`),
+        each topic parameter resolved by ``resolve`` (the node's ``resolve_topic_name``).
+
+        :raise ConfigError: naming the parameters and the topic they share
+        """
+        check_topic_loops({name: resolve(getattr(self, name)) for name in INPUT_TOPICS},
+                          {name: resolve(getattr(self, name)) for name in OUTPUT_TOPICS})
 
     def scan_rate_for(self, lidar: LidarSpec | None) -> float:
         """Scan output rate in Hz: ``scan_rate``, else ``lidar``'s update rate; 0 (no scan
@@ -188,7 +187,30 @@ class TwinNodeConfig:
                      'odom_frame', 'model_name'):
             if not getattr(self, name).strip():
                 raise ConfigError(f'parameter {name} must not be empty')
-        parse_name_value_args(self.robot_description_args)
+        parse_name_value_args(self.robot_description_args, 'robot_description_args')
+
+
+def check_topic_loops(inputs: Mapping[str, str], outputs: Mapping[str, str]) -> None:
+    """Refuse an output that resolves to an input topic (the twin would feed itself) and
+    outputs or inputs sharing a topic.
+
+    :param inputs: ``{parameter name: resolved topic}`` of the subscriptions
+    :param outputs: ``{parameter name: resolved topic}`` of the publishers
+    :raise ConfigError: e.g. ``output_odom_topic resolves to /odom, which is the
+        input_odom_topic: the twin would feed itself``
+    """
+    owner = {topic: name for name, topic in inputs.items()}
+    for name, topic in outputs.items():
+        if topic in owner:
+            raise ConfigError(f'{name} resolves to {topic}, which is the {owner[topic]}: '
+                              'the twin would feed itself')
+    for kind, topics in (('input', inputs), ('output', outputs)):
+        seen: dict[str, str] = {}
+        for name, topic in topics.items():
+            if topic in seen:
+                raise ConfigError(f'{seen[topic]} and {name} both resolve to {topic}: each '
+                                  f'{kind} needs a topic of its own')
+            seen[topic] = name
 
 
 def _number(name: str, value: Any) -> float:
