@@ -4,27 +4,54 @@
 
 The twin node loads the SDF world and the robot itself (backend:=embedded).
 physical:=sim also starts the stand-in physical robot (physical_sim) for demos and tests.
+If the twin node exits (e.g. FATAL at start-up on a bad parameter), the launch ends with its
+message.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
-from launch.substitutions import (
-    Command,
-    EqualsSubstitution,
-    LaunchConfiguration,
-    PathJoinSubstitution,
+from launch.actions import (
+    DeclareLaunchArgument,
+    IncludeLaunchDescription,
+    LogInfo,
+    OpaqueFunction,
+    RegisterEventHandler,
+    Shutdown,
 )
+from launch.conditions import IfCondition
+from launch.event_handlers import OnProcessExit, OnProcessIO
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import EqualsSubstitution, LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+from twin_bridge.core.name_value import parse_name_value_text
 from twin_bridge.gazebo.launch_support import (
+    OutputTail,
     parse_bool,
-    parse_xacro_args,
     resolve_world,
     twin_node_overrides,
 )
+
+
+def _end_launch_when_exits(process, name):
+    """``process`` and the handlers that end the launch when it exits, its last output lines
+    as the reason - but not again while launch is already shutting down (a second Shutdown
+    makes launch fail on exit)."""
+    tail = OutputTail(name)
+
+    def on_exit(event, context):
+        if context.is_shutdown:
+            return None
+        reason = tail.exit_reason(event.returncode)
+        return [LogInfo(msg=reason), Shutdown(reason=reason)]
+
+    def feed(event):
+        tail.feed(event.text)
+
+    return [process,
+            RegisterEventHandler(OnProcessIO(target_action=process, on_stdout=feed,
+                                             on_stderr=feed)),
+            RegisterEventHandler(OnProcessExit(target_action=process, on_exit=on_exit))]
 
 
 def _twin_node(context):
@@ -36,15 +63,17 @@ def _twin_node(context):
     overrides = twin_node_overrides(
         backend='embedded', world=resolve_world(arg('world')),
         robot_description_file=arg('robot_description_file'),
-        xacro_args=parse_xacro_args(arg('xacro_args')), model_name=arg('model_name'),
-        use_sim_time=parse_bool(arg('use_sim_time'), 'use_sim_time'))
-    return [Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
-                 namespace=arg('namespace'), output='screen',
-                 parameters=[LaunchConfiguration('params_file'), overrides])]
+        xacro_args=parse_name_value_text(arg('xacro_args'), 'xacro_args'),
+        model_name=arg('model_name'), use_sim_time=parse_bool(arg('use_sim_time'),
+                                                              'use_sim_time'))
+    twin = Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
+                namespace=arg('namespace'), output='screen',
+                parameters=[LaunchConfiguration('params_file'), overrides])
+    return _end_launch_when_exits(twin, 'twin_bridge')
 
 
 def generate_launch_description():
-    """Arguments, robot_state_publisher, the twin node and, optionally, physical_sim."""
+    """Arguments, the twin description, the twin node and, optionally, physical_sim."""
     share = FindPackageShare('twin_bridge')
     return LaunchDescription([
         # -- arguments ---------------------------------------------------------------------
@@ -77,19 +106,17 @@ def generate_launch_description():
             description="'sim' also starts physical_sim, the stand-in physical robot "
                         "publishing joint_states and odom; 'none' expects a real robot"),
 
-        # -- robot_state_publisher -----------------------------------------------------------
-        # The twin's TF from its own joint states, on virtual/tf so it never fights the
-        # physical robot's TF (same frame names). value_type=str: keep the URDF a string.
-        Node(package='robot_state_publisher', executable='robot_state_publisher',
-             namespace=LaunchConfiguration('namespace'), output='screen',
-             remappings=[('joint_states', 'virtual/joint_states'), ('/tf', 'virtual/tf'),
-                         ('/tf_static', 'virtual/tf_static')],
-             parameters=[{
-                 'robot_description': ParameterValue(
-                     Command(['xacro ', LaunchConfiguration('robot_description_file'), ' ',
-                              LaunchConfiguration('xacro_args')]), value_type=str),
-                 'use_sim_time': LaunchConfiguration('use_sim_time'),
-             }]),
+        # -- robot_state_publisher (shared with gazebo_twin.launch.py) ---------------------
+        # The twin's TF from its own joint states, on virtual/tf.
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(
+                PathJoinSubstitution([share, 'launch', 'twin_description.launch.py'])),
+            launch_arguments={
+                'robot_description_file': LaunchConfiguration('robot_description_file'),
+                'xacro_args': LaunchConfiguration('xacro_args'),
+                'use_sim_time': LaunchConfiguration('use_sim_time'),
+                'namespace': LaunchConfiguration('namespace'),
+            }.items()),
 
         # -- stand-in physical robot (physical:=sim) ------------------------------------------
         # Same namespace as the twin, so its joint_states/odom are the twin node's inputs.
@@ -97,6 +124,6 @@ def generate_launch_description():
              namespace=LaunchConfiguration('namespace'), output='screen',
              condition=IfCondition(EqualsSubstitution(LaunchConfiguration('physical'), 'sim'))),
 
-        # -- the twin node -------------------------------------------------------------------
+        # -- the twin node (its exit ends the launch) ---------------------------------------
         OpaqueFunction(function=_twin_node),
     ])

@@ -5,26 +5,56 @@
 The twin node mirrors the physical robot's /joint_states and /odom into the Gazebo model and
 publishes what it senses as /virtual/scan, /virtual/odom and /virtual/joint_states.
 What needs computing (world lookup, bridge config, spawn arguments) is done by
-twin_bridge.gazebo.launch_support, which is unit-tested without ROS.
+twin_bridge.gazebo.launch_support, which is unit-tested without ROS. Gazebo or the twin node
+exiting (window closed, a crash, FATAL at start-up) ends the launch with its message; without
+gz installed the launch ends at once, naming what to install.
 """
 
 import os
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction, Shutdown
-from launch.substitutions import Command, LaunchConfiguration, PathJoinSubstitution
+from launch.actions import (
+    DeclareLaunchArgument,
+    ExecuteProcess,
+    IncludeLaunchDescription,
+    LogInfo,
+    OpaqueFunction,
+    RegisterEventHandler,
+    Shutdown,
+)
+from launch.event_handlers import OnProcessExit, OnProcessIO
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from twin_bridge.gazebo.launch_support import gazebo_environment, plan_gazebo_twin
+from twin_bridge.gazebo.launch_support import (
+    OutputTail,
+    gazebo_environment,
+    plan_gazebo_twin,
+    require_executable,
+)
 
 
-def _shutdown_unless_shutting_down(event, context):
-    """Gazebo exited (window closed, crash): stop the whole launch rather than leave a twin
-    with no simulator - but not again while launch is already shutting down (a second
-    Shutdown makes launch fail on exit)."""
-    return None if context.is_shutdown else [Shutdown(reason='Gazebo exited')]
+def _end_launch_when_exits(process, name):
+    """``process`` and the handlers that end the launch when it exits (Gazebo window closed or
+    crashed, the twin FATAL at start-up), its last output lines as the reason - but not again
+    while launch is already shutting down (a second Shutdown makes launch fail on exit)."""
+    tail = OutputTail(name)
+
+    def on_exit(event, context):
+        if context.is_shutdown:
+            return None
+        reason = tail.exit_reason(event.returncode)
+        return [LogInfo(msg=reason), Shutdown(reason=reason)]
+
+    def feed(event):
+        tail.feed(event.text)
+
+    return [process,
+            RegisterEventHandler(OnProcessIO(target_action=process, on_stdout=feed,
+                                             on_stderr=feed)),
+            RegisterEventHandler(OnProcessExit(target_action=process, on_exit=on_exit))]
 
 
 def _gazebo_and_bridges(context):
@@ -39,19 +69,30 @@ def _gazebo_and_bridges(context):
         xacro_args=arg('xacro_args'), headless=arg('headless'), gui=arg('gui'),
         namespace=namespace, model_name=arg('model_name'), bridge_config=arg('bridge_config'),
         use_sim_time=arg('use_sim_time'), x=arg('x'), y=arg('y'), z=arg('z'), yaw=arg('yaw'))
+    environment = getattr(context, 'environment', os.environ)
+    # launch only logs a program it cannot start (no exit event would end the launch): a
+    # missing gz raises here instead, which ends the launch with this error.
+    require_executable(plan.gz_command[0], environment,
+                       'install Gazebo Harmonic (apt install ros-jazzy-ros-gz)')
     # model:// includes of the worlds resolve from share/twin_bridge/models, package://
     # meshes from the share folders; plus what packages export for Gazebo (package.xml).
     share = FindPackageShare('twin_bridge').perform(context)
     resource_paths = [os.path.join(share, 'models'), os.path.dirname(share),
                       *plan.gz_resource_paths]
 
+    # Gazebo itself, run directly (no shell, unlike ros_gz_sim's gz_sim.launch.py) so
+    # launch's SIGINT reaches it and nothing is left running after shutdown; its exit (window
+    # closed, crash, a world it cannot load) ends the launch.
+    gazebo = ExecuteProcess(cmd=plan.gz_command, name='gazebo', output='screen',
+                            additional_env=gazebo_environment(environment, resource_paths))
+    # The twin node: the gazebo backend on the bridged topics, parameters from the params
+    # file with what this launch decided (world, robot, world name) on top; its exit (e.g.
+    # FATAL at start-up) ends the launch.
+    twin = Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
+                namespace=namespace, output='screen',
+                parameters=[LaunchConfiguration('params_file'), plan.twin_parameters])
     actions = [
-        # Gazebo itself, run directly (no shell, unlike ros_gz_sim's gz_sim.launch.py) so
-        # launch's SIGINT reaches it and nothing is left running after shutdown.
-        ExecuteProcess(cmd=plan.gz_command, name='gazebo', output='screen',
-                       additional_env=gazebo_environment(
-                           getattr(context, 'environment', os.environ), resource_paths),
-                       on_exit=_shutdown_unless_shutting_down),
+        *_end_launch_when_exits(gazebo, 'Gazebo'),
         # Spawn the robot from robot_state_publisher's robot_description topic (same
         # namespace, so the relative topic resolves to that publisher).
         Node(package='ros_gz_sim', executable='create', name='spawn_twin_robot',
@@ -62,11 +103,7 @@ def _gazebo_and_bridges(context):
              namespace=namespace, arguments=plan.bridge.arguments, output='screen',
              parameters=[{'config_file': str(plan.bridge.config_file),
                           'override_timestamps_with_wall_time': True}]),
-        # The twin node: the gazebo backend on the bridged topics, parameters from the params
-        # file with what this launch decided (world, robot, world name) on top.
-        Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
-             namespace=namespace, output='screen',
-             parameters=[LaunchConfiguration('params_file'), plan.twin_parameters]),
+        *_end_launch_when_exits(twin, 'twin_bridge'),
     ]
     if plan.bridge.clock_arguments:
         # /clock alone in a light bridge process so heavy scans never delay it; skipped when
@@ -78,7 +115,7 @@ def _gazebo_and_bridges(context):
 
 
 def generate_launch_description():
-    """Arguments, robot_state_publisher and the Gazebo part."""
+    """Arguments, the twin description (robot_state_publisher) and the Gazebo part."""
     share = FindPackageShare('twin_bridge')
     return LaunchDescription([
         # -- arguments ---------------------------------------------------------------------
@@ -122,20 +159,17 @@ def generate_launch_description():
         DeclareLaunchArgument('z', default_value='0.0', description='spawn z (m)'),
         DeclareLaunchArgument('yaw', default_value='0.0', description='spawn heading (rad)'),
 
-        # -- robot_state_publisher -----------------------------------------------------------
-        # Publishes robot_description (which the spawn reads) and the twin's TF from the
-        # twin's own joint states, on virtual/tf so it never fights the physical robot's TF
-        # (same frame names). value_type=str: the URDF must not be parsed as YAML.
-        Node(package='robot_state_publisher', executable='robot_state_publisher',
-             namespace=LaunchConfiguration('namespace'), output='screen',
-             remappings=[('joint_states', 'virtual/joint_states'), ('/tf', 'virtual/tf'),
-                         ('/tf_static', 'virtual/tf_static')],
-             parameters=[{
-                 'robot_description': ParameterValue(
-                     Command(['xacro ', LaunchConfiguration('robot_description_file'), ' ',
-                              LaunchConfiguration('xacro_args')]), value_type=str),
-                 'use_sim_time': LaunchConfiguration('use_sim_time'),
-             }]),
+        # -- robot_state_publisher (shared with embedded_twin.launch.py) -------------------
+        # Publishes robot_description, which the spawn reads, and the twin's TF on virtual/tf.
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(
+                PathJoinSubstitution([share, 'launch', 'twin_description.launch.py'])),
+            launch_arguments={
+                'robot_description_file': LaunchConfiguration('robot_description_file'),
+                'xacro_args': LaunchConfiguration('xacro_args'),
+                'use_sim_time': LaunchConfiguration('use_sim_time'),
+                'namespace': LaunchConfiguration('namespace'),
+            }.items()),
 
         # -- Gazebo, spawn, bridges, twin node ----------------------------------------------
         OpaqueFunction(function=_gazebo_and_bridges),

@@ -142,7 +142,19 @@ def test_packages_and_commands_used_are_run_dependencies(path):
     assert imported - {'twin_bridge'} <= depends, imported - depends
 
 
-def test_gazebo_runs_directly_and_stops_the_launch_once():
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef:
+    return next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def _assigned(tree: ast.AST, call: ast.Call) -> str:
+    """The name ``call``'s result is assigned to."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and node.value is call:
+            return node.targets[0].id
+    raise AssertionError(f'line {call.lineno}: {ast.unparse(call.func)}(...) is not assigned')
+
+
+def test_gazebo_runs_directly_and_a_missing_gz_is_an_error():
     # Not through ros_gz_sim's gz_sim.launch.py: it runs gz in a shell, which launch's
     # shutdown signal reaches instead of Gazebo (left running: gazebosim/ros_gz#563).
     tree = _tree(REPO / 'launch' / 'gazebo_twin.launch.py')
@@ -154,12 +166,59 @@ def test_gazebo_runs_directly_and_stops_the_launch_once():
     assert _keyword(call, 'shell') is None or _const(_keyword(call, 'shell')) is False
     assert ast.unparse(_keyword(call, 'cmd')) == 'plan.gz_command'
     assert 'gazebo_environment(' in ast.unparse(_keyword(call, 'additional_env'))
-    # on exit: shut the launch down unless it is already shutting down (a second Shutdown
-    # makes launch fail: gazebosim/ros_gz#617)
-    handler = _const(_keyword(call, 'on_exit')) or ast.unparse(_keyword(call, 'on_exit'))
-    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == handler)
-    body = ast.unparse(function)
-    assert 'context.is_shutdown' in body and 'Shutdown(' in body
+    # launch only logs a program it cannot start, with no exit event to end the launch: the
+    # launch checks gz first (an exception in an OpaqueFunction ends the launch with it)
+    function = _function(tree, '_gazebo_and_bridges')
+    checks = _calls(function, 'require_executable')
+    assert [ast.unparse(c.args[0]) for c in checks] == ['plan.gz_command[0]']
+    assert checks[0].lineno < call.lineno and 'ros-jazzy-ros-gz' in ast.unparse(checks[0])
+
+
+MAIN_LAUNCH_FILES = ['gazebo_twin.launch.py', 'embedded_twin.launch.py']
+EXIT_HELPER = '_end_launch_when_exits'
+
+
+@pytest.mark.parametrize('name, processes', [
+    ('gazebo_twin.launch.py', {'twin_bridge', 'gazebo'}),
+    ('embedded_twin.launch.py', {'twin_bridge'}),
+])
+def test_the_twin_node_and_gazebo_end_the_launch_when_they_exit(name, processes):
+    """The defect: the launch kept running with the twin dead (FATAL at start-up) or Gazebo
+    gone. Each such process goes through the exit helper, whose OnProcessExit handler on
+    that very process emits Shutdown with the exit reason - unless launch is shutting down
+    already (a second Shutdown makes launch fail on exit: gazebosim/ros_gz#617)."""
+    tree = _tree(REPO / 'launch' / name)
+    helper = _function(tree, EXIT_HELPER)
+    process = helper.args.args[0].arg
+    exits = [c for c in _calls(helper, 'OnProcessExit')
+             if ast.unparse(_keyword(c, 'target_action')) == process]
+    assert len(exits) == 1 and 'RegisterEventHandler(OnProcessExit(' in ast.unparse(helper)
+    on_exit = _function(helper, ast.unparse(_keyword(exits[0], 'on_exit')))
+    body = ast.unparse(on_exit)
+    assert 'if context.is_shutdown:\n        return None' in body
+    assert 'exit_reason(event.returncode)' in body and 'Shutdown(reason=reason)' in body
+    assert 'LogInfo(msg=reason)' in body
+    # the reason quotes the process's own last lines: its output feeds the tail
+    io = _calls(helper, 'OnProcessIO')
+    assert len(io) == 1 and ast.unparse(_keyword(io[0], 'target_action')) == process
+    assert _keyword(io[0], 'on_stderr') is not None
+    assert ast.unparse(helper.body[-1]).startswith(f'return [{process},')  # it is started
+
+    started = {}
+    for call in _calls(tree, 'Node') + _calls(tree, 'ExecuteProcess'):
+        label = _const(_keyword(call, 'executable')) or _const(_keyword(call, 'name'))
+        if label in processes:
+            started[label] = _assigned(tree, call)
+    assert set(started) == processes
+    handled = {ast.unparse(c.args[0]) for c in _calls(tree, EXIT_HELPER)}
+    assert set(started.values()) <= handled, f'not ending the launch: {started}'
+
+
+def test_both_launch_files_share_one_exit_helper():
+    # It cannot live in the package (nothing there imports launch): two copies, kept equal.
+    helpers = {ast.unparse(_function(_tree(REPO / 'launch' / n), EXIT_HELPER)).split('"""')[-1]
+               for n in MAIN_LAUNCH_FILES}
+    assert len(helpers) == 1
 
 
 def test_gazebo_launch_bridge_is_configured_for_wall_time_stamps():
@@ -177,14 +236,17 @@ def test_shipped_bridge_yaml_validates_and_covers_the_twin(robot):
 def test_gazebo_plan_for_every_shipped_world(world, robot, tmp_path):
     plan = plan_gazebo_twin(world=world.stem, headless='true', bridge_directory=tmp_path)
     config = plan.bridge.config
-    assert config.missing(required_bridge_config(robot, world_name=plan.world_name)) == []
+    world_name = plan.twin_parameters['gz_world_name']
+    assert config.missing(required_bridge_config(robot, world_name=world_name)) == []
     # /clock: exactly once over the bridge config and the separate clock bridge
     assert int(config.has_clock) + len(plan.bridge.clock_arguments) == 1
+    world_name = plan.twin_parameters['gz_world_name']
+    assert world_name and plan.create_arguments[:2] == ['-world', world_name]
     assert plan.bridge.arguments == [
-        f'/world/{plan.world_name}/set_pose@ros_gz_interfaces/srv/SetEntityPose'
+        f'/world/{world_name}/set_pose@ros_gz_interfaces/srv/SetEntityPose'
         '@gz.msgs.Pose@gz.msgs.Boolean']
-    assert plan.twin_parameters['gz_world_name'] == plan.world_name
-    assert '-s --headless-rendering' in plan.gz_args and str(world) in plan.gz_args
+    assert plan.twin_parameters['world'] == str(world.resolve())
+    assert plan.gz_command[-3:] == ['-s', '--headless-rendering', str(world.resolve())]
 
 
 def _node_parameters() -> set[str]:
@@ -301,19 +363,42 @@ def test_ci_workflow_builds_with_colcon_and_runs_the_readme_test_command():
     assert './run.sh test' in python_steps
 
 
-@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
-def test_robot_state_publisher_keeps_the_twin_tf_apart(path):
+DESCRIPTION_FILE = REPO / 'launch' / 'twin_description.launch.py'
+
+
+def test_robot_state_publisher_keeps_the_twin_tf_apart():
     # tf2_ros broadcasters publish on the absolute /tf and /tf_static: only a remapping of
     # those absolute names moves them (the relative replacement lands in the namespace).
     # The URDF must reach robot_description as a string, never parsed as YAML.
-    for call in _calls(_tree(path), 'Node'):
-        if _const(_keyword(call, 'package')) != 'robot_state_publisher':
-            continue
-        remaps = ast.literal_eval(_keyword(call, 'remappings'))
-        assert ('/tf', 'virtual/tf') in remaps and ('/tf_static', 'virtual/tf_static') in remaps
-        assert ('joint_states', 'virtual/joint_states') in remaps
-        values = [c for c in _calls(call, 'ParameterValue')]
-        assert len(values) == 1 and ast.unparse(_keyword(values[0], 'value_type')) == 'str'
-        break
-    else:
-        pytest.fail(f'{path.name} starts no robot_state_publisher')
+    nodes = [c for c in _calls(_tree(DESCRIPTION_FILE), 'Node')
+             if _const(_keyword(c, 'package')) == 'robot_state_publisher']
+    assert len(nodes) == 1
+    remaps = ast.literal_eval(_keyword(nodes[0], 'remappings'))
+    assert ('/tf', 'virtual/tf') in remaps and ('/tf_static', 'virtual/tf_static') in remaps
+    assert ('joint_states', 'virtual/joint_states') in remaps
+    values = _calls(nodes[0], 'ParameterValue')
+    assert len(values) == 1 and ast.unparse(_keyword(values[0], 'value_type')) == 'str'
+
+
+@pytest.mark.parametrize('name', MAIN_LAUNCH_FILES)
+def test_both_twins_include_the_one_twin_description(name):
+    """One robot_state_publisher block, included with every one of its arguments passed
+    through (LaunchConfiguration of the same name, declared by the including file)."""
+    tree = _tree(REPO / 'launch' / name)
+    assert not [c for c in _calls(tree, 'Node')
+                if _const(_keyword(c, 'package')) == 'robot_state_publisher']
+    includes = _calls(tree, 'IncludeLaunchDescription')
+    assert len(includes) == 1
+    source = includes[0].args[0]
+    assert ast.unparse(source.func) == 'PythonLaunchDescriptionSource'
+    assert ast.unparse(source.args[0]) == (
+        "PathJoinSubstitution([share, 'launch', 'twin_description.launch.py'])")
+    passed = _keyword(includes[0], 'launch_arguments')
+    assert isinstance(passed, ast.Call) and passed.func.attr == 'items'
+    arguments = passed.func.value
+    assert isinstance(arguments, ast.Dict)
+    description_args = {_const(c.args[0])
+                        for c in _calls(_tree(DESCRIPTION_FILE), 'DeclareLaunchArgument')}
+    assert {_const(k) for k in arguments.keys} == description_args
+    for key, value in zip(arguments.keys, arguments.values, strict=True):
+        assert ast.unparse(value) == f"LaunchConfiguration('{_const(key)}')"

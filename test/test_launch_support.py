@@ -11,19 +11,18 @@ from twin_bridge.gazebo.gz_bridge_config import load_bridge_config
 from twin_bridge.gazebo.launch_support import (
     GZ_PLUGIN_PATH_ENV,
     GZ_RESOURCE_PATH_ENV,
+    OutputTail,
     create_arguments,
     exported_model_paths,
-    format_xacro_args,
     gazebo_environment,
     gz_resource_paths,
-    gz_sim_args,
     gz_sim_command,
     package_uri_packages,
     parse_bool,
     parse_float,
-    parse_xacro_args,
     plan_gazebo_twin,
     prepare_bridge,
+    require_executable,
     resolve_world,
     twin_node_overrides,
 )
@@ -44,30 +43,6 @@ def robot():
     return load_robot_description(default_robot_path())
 
 
-def test_parse_xacro_args():
-    assert parse_xacro_args('') == {}
-    assert parse_xacro_args("prefix:=r1_ lidar:=false  name:='a b'") == {
-        'prefix': 'r1_', 'lidar': 'false', 'name': 'a b'}
-    assert parse_xacro_args('empty:=') == {'empty': ''}
-
-
-@pytest.mark.parametrize('text, message', [
-    ('prefix=r1_', 'not name:=value'),
-    (':=x', 'not name:=value'),
-    ('1a:=x', 'not name:=value'),
-    ('a:=1 a:=2', 'given twice'),
-    ("a:='unclosed", 'xacro_args'),
-])
-def test_bad_xacro_args(text, message):
-    with pytest.raises(ConfigError, match=message):
-        parse_xacro_args(text)
-
-
-def test_format_xacro_args_round_trips():
-    args = {'prefix': 'r1_', 'name': 'a b', 'x': ''}
-    assert parse_xacro_args(format_xacro_args(args)) == args
-
-
 @pytest.mark.parametrize('text, value', [('true', True), ('False', False), ('1', True),
                                          ('off', False), (True, True)])
 def test_parse_bool(text, value):
@@ -83,23 +58,43 @@ def test_parse_bool_and_float_errors_name_the_argument():
         parse_float('nan', 'x')
 
 
-def test_gz_sim_args(world):
-    assert gz_sim_args(world) == f'-r {world}'
-    assert gz_sim_args(world, headless=True) == f'-r -s --headless-rendering {world}'
-    assert gz_sim_args(world, headless=True, gui=True).count('-s') == 1
-    assert gz_sim_args(world, gui=False) == f'-r -s {world}'
-    assert gz_sim_args(world, run=False, verbosity=4) == f'-v4 {world}'
-    spaced = world.parent / 'my world.sdf'
-    assert gz_sim_args(spaced).endswith("'" + str(spaced) + "'")
-    with pytest.raises(ConfigError, match='verbosity'):
-        gz_sim_args(world, verbosity=7)
-
-
 def test_gz_sim_command_is_an_argv_without_a_shell(world):
+    assert gz_sim_command(world) == ['gz', 'sim', '-r', str(world)]
     spaced = world.parent / 'my world.sdf'
     assert gz_sim_command(spaced, headless=True) == [
         'gz', 'sim', '-r', '-s', '--headless-rendering', str(spaced)]
+    assert gz_sim_command(world, headless=True, gui=True).count('-s') == 1
     assert gz_sim_command(world, gui=False, run=False) == ['gz', 'sim', '-s', str(world)]
+    assert gz_sim_command(world, run=False, verbosity=4) == ['gz', 'sim', '-v4', str(world)]
+    with pytest.raises(ConfigError, match='verbosity'):
+        gz_sim_command(world, verbosity=7)
+
+
+def test_require_executable_looks_on_the_given_path(tmp_path):
+    program = tmp_path / 'gz'
+    program.write_text('#!/bin/sh\n')
+    program.chmod(0o755)
+    assert require_executable('gz', {'PATH': str(tmp_path)}) == str(program)
+    with pytest.raises(ConfigError, match='^gz not found on PATH: apt install it$'):
+        require_executable('gz', {'PATH': str(tmp_path / 'nothing')}, 'apt install it')
+
+
+def test_output_tail_gives_the_exit_code_and_the_last_lines():
+    tail = OutputTail('twin_bridge', lines=2)
+    tail.feed(b'[INFO] starting\n')
+    tail.feed(b'\x1b[31m[FATAL] [twin_bridge]: output_odom_topic res')  # colour, split line
+    tail.feed('olves to /odom\n\n')
+    assert tail.exit_reason(1) == ('twin_bridge exited with code 1: [INFO] starting\n'
+                                   '  [FATAL] [twin_bridge]: output_odom_topic resolves to /odom')
+    tail.feed(b'Traceback: ... ConfigError: bad')  # a last line without its newline counts
+    assert tail.exit_reason(-9).startswith('twin_bridge exited with code -9 (SIGKILL): [FATAL]')
+    assert tail.exit_reason(-9).endswith('\n  Traceback: ... ConfigError: bad')
+
+
+def test_output_tail_without_output():
+    assert OutputTail('Gazebo').exit_reason(0) == 'Gazebo exited with code 0'
+    assert OutputTail('Gazebo').exit_reason(255) == 'Gazebo exited with code 255'
+    assert OutputTail('x').exit_reason(None) == 'x exited with code None'
 
 
 def _install(prefix: Path, name: str, export: str = '') -> None:
@@ -210,15 +205,12 @@ def test_twin_node_overrides():
 
 
 def test_plan_gazebo_twin(world, tmp_path):
-    plan = plan_gazebo_twin(world=str(world), xacro_args='prefix:=r1_ gz_topic_prefix:=/r1',
+    plan = plan_gazebo_twin(world=str(world), xacro_args="prefix:=r1_ gz_topic_prefix:='/r1'",
                             headless='true', namespace='robot1', model_name='r1', x='2',
                             bridge_directory=tmp_path, packages={})
-    assert plan.world_name == 'lab'
-    assert plan.gz_args == f'-r -s --headless-rendering {world.resolve()}'
     assert plan.gz_command == ['gz', 'sim', '-r', '-s', '--headless-rendering',
                                str(world.resolve())]
     assert plan.gz_resource_paths == []  # the default robot has no package:// meshes
-    assert plan.gz_topic_prefix == '/r1'
     assert plan.create_arguments[:4] == ['-world', 'lab', '-name', 'r1']
     topics = {e.ros_topic: e.gz_topic for e in plan.bridge.config.entries}
     assert topics['/robot1/r1/joint/r1_pan_joint/cmd_pos'] == '/r1/joint/r1_pan_joint/cmd_pos'
@@ -226,12 +218,15 @@ def test_plan_gazebo_twin(world, tmp_path):
     params = plan.twin_parameters
     assert (params['backend'], params['gz_world_name'], params['model_name']) == (
         'gazebo', 'lab', 'r1')
+    assert params['gz_topic_prefix'] == '/r1' and params['world'] == str(world.resolve())
     assert params['robot_description_args'] == ['prefix:=r1_', 'gz_topic_prefix:=/r1']
 
 
 def test_plan_errors_name_what_is_wrong(world, tmp_path):
     with pytest.raises(ConfigError, match='headless'):
         plan_gazebo_twin(world=str(world), headless='sometimes', bridge_directory=tmp_path)
+    with pytest.raises(ConfigError, match="xacro_args: 'prefix=r1_' is not name:=value"):
+        plan_gazebo_twin(world=str(world), xacro_args='prefix=r1_', bridge_directory=tmp_path)
     broken = tmp_path / 'broken.sdf'
     broken.write_text('<sdf version="1.9"><model name="m"/></sdf>')
     with pytest.raises(WorldLoadError, match='broken.sdf'):

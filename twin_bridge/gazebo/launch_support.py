@@ -1,22 +1,26 @@
 """Plain helpers the launch files call (through ``OpaqueFunction``): no ``launch`` import here.
 
-Everything a launch file would otherwise compute inline — resolving the world, parsing xacro
-arguments, the Gazebo command line, the spawn arguments, the bridge configuration and the
-twin node's parameter overrides — lives here so it is unit-tested without ROS installed.
+Everything a launch file would otherwise compute inline — resolving the world, the Gazebo
+command line, the spawn arguments, the bridge configuration, the twin node's parameter
+overrides and the reason given when a process's exit ends the launch — lives here so it is
+unit-tested without ROS installed.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 import math
 import os
 from pathlib import Path
 import re
-import shlex
+import shutil
+import signal
 import tempfile
 import xml.etree.ElementTree as ET
 
+from twin_bridge.core.name_value import parse_name_value_text
 from twin_bridge.description.resources import find_world
 from twin_bridge.errors import ConfigError
 from twin_bridge.gazebo.gz_bridge_config import (
@@ -37,19 +41,18 @@ __all__ = [
     'GZ_RESOURCE_PATH_ENV',
     'BridgeSetup',
     'GazeboTwinPlan',
+    'OutputTail',
     'create_arguments',
     'exported_model_paths',
-    'format_xacro_args',
     'gazebo_environment',
     'gz_resource_paths',
-    'gz_sim_args',
     'gz_sim_command',
     'package_uri_packages',
     'parse_bool',
     'parse_float',
-    'parse_xacro_args',
     'plan_gazebo_twin',
     'prepare_bridge',
+    'require_executable',
     'resolve_world',
     'twin_node_overrides',
     'write_bridge_config',
@@ -57,7 +60,7 @@ __all__ = [
 
 GZ_RESOURCE_PATH_ENV = 'GZ_SIM_RESOURCE_PATH'
 GZ_PLUGIN_PATH_ENV = 'GZ_SIM_SYSTEM_PLUGIN_PATH'
-_XACRO_ARG_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+_ANSI_ESCAPE = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 _PACKAGE_URI = re.compile(r'package://([A-Za-z0-9_]+)/')
 _TRUE = ('true', '1', 'yes', 'on')
 _FALSE = ('false', '0', 'no', 'off')
@@ -92,33 +95,6 @@ def parse_float(value: str | float, name: str) -> float:
     return number
 
 
-def parse_xacro_args(text: str) -> dict[str, str]:
-    """``'prefix:=r1_ lidar:=false'`` -> ``{'prefix': 'r1_', 'lidar': 'false'}``.
-
-    Values may be shell-quoted (``name:='a b'``).
-
-    :raise ConfigError: for a token that is not ``name:=value`` or a repeated name
-    """
-    try:
-        tokens = shlex.split(text or '')
-    except ValueError as exc:
-        raise ConfigError(f'xacro_args {text!r}: {exc}') from None
-    args: dict[str, str] = {}
-    for token in tokens:
-        name, sep, value = token.partition(':=')
-        if not sep or not _XACRO_ARG_NAME.match(name):
-            raise ConfigError(f'xacro_args: {token!r} is not name:=value')
-        if name in args:
-            raise ConfigError(f'xacro_args: {name} given twice')
-        args[name] = value
-    return args
-
-
-def format_xacro_args(args: dict[str, str]) -> str:
-    """Inverse of :func:`parse_xacro_args` (values shell-quoted when needed)."""
-    return ' '.join(f'{name}:={shlex.quote(str(value))}' for name, value in args.items())
-
-
 def resolve_world(world: str) -> Path:
     """Absolute path of a world given by name (``warehouse``, ``warehouse.sdf``, looked up in
     this package's ``worlds/``) or by path.
@@ -128,39 +104,78 @@ def resolve_world(world: str) -> Path:
     return find_world(world).resolve()
 
 
-def gz_sim_args(world_path: str | Path, *, headless: bool = False, gui: bool = True,
-                run: bool = True, verbosity: int | None = None) -> str:
-    """The arguments of ``gz sim`` (also usable as ``gz_args`` of ``ros_gz_sim``'s
-    ``gz_sim.launch.py``).
+def gz_sim_command(world_path: str | Path, *, headless: bool = False, gui: bool = True,
+                   run: bool = True, verbosity: int | None = None) -> list[str]:
+    """The ``gz sim`` command line (argv, no shell).
 
     ``headless`` runs the server only with ``--headless-rendering`` (the ogre2 lidar still
     renders, no display needed); ``gui:=false`` alone runs the server only (``-s``).
     ``run`` starts the simulation unpaused (``-r``).
-    """
-    parts = ['-r'] if run else []
-    if headless:
-        parts += ['-s', '--headless-rendering']
-    elif not gui:
-        parts.append('-s')
-    if verbosity is not None:
-        if not 0 <= int(verbosity) <= 4:
-            raise ConfigError(f'gz verbosity must be 0..4, got {verbosity!r}')
-        parts.append(f'-v{int(verbosity)}')
-    parts.append(shlex.quote(str(world_path)))
-    return ' '.join(parts)
-
-
-def gz_sim_command(world_path: str | Path, *, headless: bool = False, gui: bool = True,
-                   run: bool = True, verbosity: int | None = None) -> list[str]:
-    """The ``gz sim`` command line (argv, no shell) for :func:`gz_sim_args`' options.
 
     The launch file runs this directly rather than through ``ros_gz_sim``'s
     ``gz_sim.launch.py``, which starts Gazebo through a shell: launch's shutdown signal then
     reaches only the shell and Gazebo is left running (gazebosim/ros_gz#563), which breaks
     launch tests and repeated launches.
+
+    :raise ConfigError: for a verbosity outside 0..4
     """
-    return ['gz', 'sim', *shlex.split(gz_sim_args(world_path, headless=headless, gui=gui,
-                                                   run=run, verbosity=verbosity))]
+    command = ['gz', 'sim'] + (['-r'] if run else [])
+    if headless:
+        command += ['-s', '--headless-rendering']
+    elif not gui:
+        command.append('-s')
+    if verbosity is not None:
+        if not 0 <= int(verbosity) <= 4:
+            raise ConfigError(f'gz verbosity must be 0..4, got {verbosity!r}')
+        command.append(f'-v{int(verbosity)}')
+    return command + [str(world_path)]
+
+
+def require_executable(program: str, environ: Mapping[str, str], hint: str = '') -> str:
+    """The path of ``program`` on ``environ``'s ``PATH``.
+
+    Checked before launch starts a process: launch only logs a program it cannot start
+    (no exit event, so nothing would end the launch).
+
+    :raise ConfigError: naming the program, with ``hint`` (what to install)
+    """
+    path = shutil.which(program, path=environ.get('PATH', os.defpath))
+    if path is None:
+        raise ConfigError(f'{program} not found on PATH' + (f': {hint}' if hint else ''))
+    return path
+
+
+class OutputTail:
+    """The last lines a process wrote, for the reason given when its exit ends the launch.
+
+    Feed it launch's ``ProcessIO`` event texts (:meth:`feed`); :meth:`exit_reason` names the
+    process, its exit code and those lines (e.g. the node's FATAL message).
+    """
+
+    def __init__(self, name: str, lines: int = 3) -> None:
+        self.name = name
+        self._keep = lines
+        self._lines: deque[str] = deque(maxlen=lines)
+        self._partial = ''
+
+    def feed(self, data: bytes | str) -> None:
+        """Add output (any chunking: a line may arrive in pieces)."""
+        text = data.decode(errors='replace') if isinstance(data, bytes) else data
+        *complete, self._partial = (self._partial + text).split('\n')
+        self._lines.extend(line for line in map(_clean, complete) if line)
+
+    def exit_reason(self, returncode: int | None) -> str:
+        """``'twin_bridge exited with code 1: <last lines>'`` (a signal named when killed)."""
+        code = f'code {returncode}'
+        if returncode is not None and -returncode in signal.valid_signals():
+            code += f' ({signal.Signals(-returncode).name})'
+        last = [line for line in (*self._lines, _clean(self._partial)) if line][-self._keep:]
+        return f'{self.name} exited with {code}' + (': ' + '\n  '.join(last) if last else '')
+
+
+def _clean(line: str) -> str:
+    """A line without terminal colour codes and surrounding blanks."""
+    return _ANSI_ESCAPE.sub('', line).strip()
 
 
 def package_uri_packages(urdf_xml: str) -> list[str]:
@@ -335,13 +350,8 @@ def twin_node_overrides(*, backend: str, world: str | Path, robot_description_fi
 class GazeboTwinPlan:
     """Everything ``gazebo_twin.launch.py`` starts, computed from its arguments."""
 
-    world_path: Path
-    world_name: str
-    gz_args: str
     gz_command: list[str]
     gz_resource_paths: list[str]
-    xacro_args: dict[str, str]
-    gz_topic_prefix: str
     create_arguments: list[str]
     bridge: BridgeSetup
     twin_parameters: dict[str, object]
@@ -369,7 +379,7 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
 
     world_path = resolve_world(world)
     world_name = world_name_from_sdf(world_path)
-    args = parse_xacro_args(xacro_args)
+    args = parse_name_value_text(xacro_args, 'xacro_args')
     prefix = normalize_prefix(args.get('gz_topic_prefix', DEFAULT_GZ_TOPIC_PREFIX))
     robot_file = Path(robot_description_file) if robot_description_file.strip() \
         else default_robot_path()
@@ -379,13 +389,8 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
                             directory=bridge_directory)
     gz_options = {'headless': parse_bool(headless, 'headless'), 'gui': parse_bool(gui, 'gui')}
     return GazeboTwinPlan(
-        world_path=world_path,
-        world_name=world_name,
-        gz_args=gz_sim_args(world_path, **gz_options),
         gz_command=gz_sim_command(world_path, **gz_options),
         gz_resource_paths=gz_resource_paths(robot.urdf_xml, packages),
-        xacro_args=args,
-        gz_topic_prefix=prefix,
         create_arguments=create_arguments(world_name=world_name, model_name=model_name,
                                           x=x, y=y, z=z, yaw=yaw),
         bridge=bridge,
