@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from twin_bridge.core.name_value import parse_name_value_args
+from twin_bridge.demo.console import Progress, SafeStream, rate_text
 from twin_bridge.demo.process_group import ProcessGroup
 from twin_bridge.demo.report import (
     bridge_counts,
@@ -25,9 +27,14 @@ from twin_bridge.demo.report import (
     stream_table_notes,
     write_report,
 )
+from twin_bridge.demo.stop_signals import Stopped, StopSignals
+from twin_bridge.errors import ConfigError
 from twin_bridge.stand_in.motion_profiles import MAX_RATE_HZ, MOTIONS
 
 __all__ = ['build_parser', 'choose_domain_id', 'main', 'parse_bridge_params', 'run']
+
+# The names test_demo (and earlier callers) import from here; the classes live in stop_signals.
+_Stopped, _StopSignals = Stopped, StopSignals
 
 #: Twin output streams (table rows) → the observer labels of their output and input.
 STREAMS = {
@@ -41,14 +48,8 @@ EXIT_OK, EXIT_FAILED = 0, 1
 #: Lowest stand-in robot rate (Hz) the demo accepts (the highest is the robot's own limit).
 MIN_RATE_HZ = 10.0
 
-#: Signals that stop the demo cleanly (children stopped, report written); exit 128 + signal.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
 #: Seconds the streams flow before measuring, so the start-up backlog is not measured.
 WARMUP_S = 0.5
-
-#: The progress line shows a rate only from this many seconds and messages on.
-MIN_RATE_SPAN_S, MIN_RATE_COUNT = 0.5, 2
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -143,140 +144,28 @@ def choose_domain_id(requested: int | None, environ: Mapping[str, str], live: bo
 def parse_bridge_params(items: Sequence[str]) -> dict[str, Any]:
     """``NAME:=VALUE`` strings as a parameter dict (values in YAML syntax, as with ``-p``).
 
-    :raise ValueError: an item without ``:=`` or with an empty name
+    :raise ConfigError: naming the bad item (see :mod:`twin_bridge.core.name_value`)
     """
     import yaml
     params = {}
-    for item in items:
-        name, sep, value = item.partition(':=')
-        if not sep or not name.strip():
-            raise ValueError(f'--bridge-param expects NAME:=VALUE, got {item!r}')
-        params[name.strip()] = yaml.safe_load(value)
+    for name, value in parse_name_value_args(items, '--bridge-param').items():
+        try:
+            params[name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f'--bridge-param {name}:={value}: not a YAML value: '
+                              f'{str(exc).splitlines()[0]}') from None
     return params
 
 
-class _Progress:
-    """One status line: rewritten in place on a terminal, a plain line every few s otherwise."""
-
-    def __init__(self, stream: TextIO, every_s: float = 2.0) -> None:
-        self._out = stream
-        self._tty = stream.isatty()
-        self._every = 0.25 if self._tty else every_s
-        self._last = -np.inf
-        self._shown = False
-
-    def due(self) -> bool:
-        """True when the next :meth:`show` would be displayed (build the text only then)."""
-        return time.monotonic() - self._last >= self._every
-
-    def show(self, text: str) -> None:
-        """Display ``text`` now."""
-        self._last = time.monotonic()
-        if self._tty:
-            self._out.write('\r' + text + '\x1b[K')
-            self._shown = True
-        else:
-            self._out.write(text + '\n')
-        self._out.flush()
-
-    def done(self) -> None:
-        """End the in-place line (terminal) so later output starts on a fresh line."""
-        if self._tty and self._shown:
-            self._out.write('\n')
-            self._out.flush()
-        self._shown = False
-
-
-def _rate_text(count: int, elapsed: float) -> str:
-    """``'<rate> Hz'``, or ``'- Hz'`` while too few messages or seconds give a rate."""
-    if count < MIN_RATE_COUNT or elapsed < MIN_RATE_SPAN_S:
-        return '- Hz'
-    return f'{count / elapsed:.0f} Hz'
-
-
 def _progress_text(node: Any, elapsed: float, duration: float) -> str:
+    """The progress line: time, then count, rate and median latency of every twin stream."""
     parts = [f'{elapsed:5.1f}/{duration:.0f} s']
     for name, (out_label, _) in STREAMS.items():
         count = node.count(out_label)
         lat, _ = node.stats(out_label).window()
         p50 = f'{np.median(lat[-500:]) * 1e3:.2f} ms' if len(lat) else '-'
-        parts.append(f'{name} {count} ({_rate_text(count, elapsed)}, p50 {p50})')
+        parts.append(f'{name} {count} ({rate_text(count, elapsed)}, p50 {p50})')
     return ' | '.join(parts)
-
-
-class _Stopped(KeyboardInterrupt):
-    """Raised (once) by a stop signal; ``signum`` gives the exit status 128 + signum."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class _StopSignals:
-    """Records the first SIGINT/SIGTERM/SIGHUP; :meth:`check` turns it into :class:`_Stopped`
-    (once), so stopping the children and writing the report is never cut short.
-
-    The handler itself never raises: an exception raised while rclpy is inside C++ (taking a
-    message) comes out as a pybind11 ``RuntimeError`` instead. Loops call :meth:`check`.
-    Use as a context manager (restores the previous handlers); :meth:`quiet` stops raising.
-    """
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._raise = True
-        self._previous: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signum is None:
-            self.signum = signum
-
-    @property
-    def requested(self) -> bool:
-        """A stop signal arrived and :meth:`check` would raise."""
-        return self.signum is not None and self._raise
-
-    def check(self) -> None:
-        """Raise :class:`_Stopped` if a stop signal arrived (and not :meth:`quiet`)."""
-        if self.requested:
-            raise _Stopped(self.signum)
-
-    def quiet(self) -> None:
-        """From now on only record a signal (e.g. while the report is being written)."""
-        self._raise = False
-
-    def __enter__(self) -> _StopSignals:
-        for sig in STOP_SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-class _SafeStream:
-    """A text stream whose writes never fail (a closed terminal after SIGHUP gives EIO)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-
-    def isatty(self) -> bool:
-        try:
-            return self._stream.isatty()
-        except (OSError, ValueError):
-            return False
-
-    def write(self, text: str) -> None:
-        try:
-            self._stream.write(text)
-        except (OSError, ValueError):
-            pass
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except (OSError, ValueError):
-            pass
 
 
 def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -296,14 +185,14 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
 
 
 def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
-             progress: _Progress, timing: dict[str, float],
-             stop: _StopSignals) -> tuple[float, list[str]]:
+             progress: Progress, timing: dict[str, float],
+             stop: StopSignals) -> tuple[float, list[str]]:
     """Wait until every stream flows, then record for ``options.duration`` seconds.
 
     ``timing['start']`` is set (monotonic s) when measuring starts, so an interrupted run
     still knows how long it measured.
 
-    :return: seconds measured and problems found (:class:`_Stopped` propagates)
+    :return: seconds measured and problems found (:class:`Stopped` propagates)
     """
     node = obs.node
     waiting = [label for label in node.streams if label != 'physical/scan']
@@ -356,7 +245,7 @@ def _process_problems(group: ProcessGroup) -> tuple[dict[str, dict], list[str], 
 def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run the demo described by parsed ``options``; return the exit status (128 + signal
     number when SIGINT, SIGTERM or SIGHUP stopped it)."""
-    out, err = _SafeStream(out), _SafeStream(err)
+    out, err = SafeStream(out), SafeStream(err)
     domain = choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
     if domain is not None:
         os.environ['ROS_DOMAIN_ID'] = domain
@@ -373,9 +262,9 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                                physical_scan=options.physical_scan and not options.live)
     problems: list[str] = []
     interrupted, measured, started = False, 0.0, dt.datetime.now()
-    progress = _Progress(out)
+    progress = Progress(out)
     timing: dict[str, float] = {}
-    with _StopSignals() as stop:
+    with StopSignals() as stop:
         try:
             with ProcessGroup(output / 'logs') as group:
                 if not options.live:
@@ -496,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # validate everything that can be wrong before any process starts
         choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
         parse_bridge_params(options.bridge_param)
-    except ValueError as exc:
+    except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
     return run(options)
 
