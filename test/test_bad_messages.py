@@ -4,12 +4,14 @@ What real publishers send: ros2_control's joint_state_broadcaster fills NaN for 
 joint lacks, drivers repeat or reset stamps, bags loop, a misconfigured publisher floods at
 kHz rates or sends thousands of joints. The node must survive, count rejections on
 /diagnostics, keep publishing, and keep the twin's last good state (checked through the
-virtual outputs). One bridge process serves every test of this module (default robot,
-shipped ``empty`` world).
+virtual outputs). One bridge process (default robot, shipped ``empty`` world) serves the
+tests of :class:`TestOneBridgeProcess`; a test that needs a node that has seen nothing yet
+starts its own.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 import math
 import time
 
@@ -95,7 +97,7 @@ class Bridge:
         return dict(zip(msg.name, msg.position, strict=True))
 
     def counts(self, stream: str) -> dict[str, str]:
-        """Values of the newest diagnostics status of ``stream``."""
+        """Values of the newest diagnostics status of ``stream`` (as sent: text)."""
         for array in reversed(self.diags.messages):
             for status in array.status:
                 if status.name == f'twin_bridge: {stream}':
@@ -116,23 +118,31 @@ class Bridge:
         return self.counts(stream)
 
 
-def _count(values: dict[str, str], key: str) -> int:
-    return int(values.get(key, 0))
+def _count(values: dict[str, str], key: str) -> float:
+    """A diagnostics value as a number (0 when absent)."""
+    return float(values.get(key, 0))
 
 
-@pytest.fixture(scope='module')
-def bridge(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp('bad_messages')
+@contextmanager
+def running_bridge(tmp_path, observer_name: str):
+    """A bridge process, ready, with this test's observer; stopped cleanly at the end."""
     params = {'backend': 'embedded', 'world': 'empty', 'scan_rate': 5.0,
               'stale_timeout': 5.0, 'diagnostics_period': DIAG_PERIOD,
               'max_future_stamp': 0.5}
     params_file = write_params_file(tmp_path / 'params.yaml', '/**', params)
-    with RosTestContext('bad_messages_observer') as ros, spawn_node(
+    with RosTestContext(observer_name) as ros, spawn_node(
             NODE, params_file=params_file, log_dir=tmp_path) as proc:
         bridge = Bridge(proc, ros)
         bridge.wait_ready()
         yield bridge
         assert proc.stop() == 0, proc.output()[-3000:]
+
+
+@pytest.fixture(scope='class')
+def bridge(tmp_path_factory):
+    """One bridge for a test class; class-scoped, so it is gone before a test starts its own."""
+    with running_bridge(tmp_path_factory.mktemp('bad_messages'), 'bad_messages_observer') as b:
+        yield b
 
 
 GOOD = {'left_wheel_joint': 1.0, 'right_wheel_joint': -2.0, 'pan_joint': 0.3, 'tilt_joint': -0.2}
@@ -143,29 +153,37 @@ def _set_good_state(bridge: Bridge) -> None:
     assert bridge.joints_out(stamp, 'the good joint state') == pytest.approx(GOOD)
 
 
-def _check_state_kept(bridge: Bridge, what: str) -> None:
-    """Mirror one joint only: the others in the output must still be the last good values."""
+def _check_state_kept(bridge: Bridge, what: str, published: int | None = None) -> None:
+    """Mirror one joint only: the others in the output must still be the last good values.
+
+    :param published: if given, the number of joint outputs before the bad inputs: the
+        sample sent here comes after them on the same connection, so once it is out, it
+        must be the only output since
+    """
     stamp = bridge.send_joints(['tilt_joint'], [0.1])
     assert bridge.joints_out(stamp, f'joint state after {what}') == pytest.approx(
         {**GOOD, 'tilt_joint': 0.1}), what
+    if published is not None:
+        assert [stamp_of(m) for m in bridge.joints.messages[published:]] == [stamp], what
 
 
-# -- unstamped input (first: before any stamped sample) ---------------------------------
+# -- unstamped input (a node of its own: before any stamped sample) ----------------------
 
-def test_unstamped_messages_do_not_poison_latency_statistics(bridge):
+def test_unstamped_messages_do_not_poison_latency_statistics(tmp_path):
     """Small drivers (micro-ROS without time sync) publish header.stamp = 0. Whatever the
-    twin does with them, the input age it reports must not become 55 years. (First test of
-    the module: a publisher that never stamps, before any stamped sample.)"""
-    for i in range(5):
-        bridge.send_joints(JOINTS, (0.0, 0.0, 0.01 * i, 0.0), stamp_ns=0)
-        bridge.ros.spin_for(0.02)
-    bridge.ros.spin_for(0.3)
-    values = bridge.fresh_counts('joint_states')
-    assert float(values['age_ms.max']) < 60_000, values
-    assert bridge.proc.running()
+    twin does with them, the input age it reports must not become 55 years. (A bridge of its
+    own: a publisher that never stamps, before any stamped sample.)"""
+    with running_bridge(tmp_path, 'unstamped_observer') as bridge:
+        for i in range(5):
+            bridge.send_joints(JOINTS, (0.0, 0.0, 0.01 * i, 0.0), stamp_ns=0)
+            bridge.ros.spin_for(0.02)
+        values = bridge.wait_counts('joint_states', lambda v: _count(v, 'received') >= 5,
+                                    'the 5 unstamped samples received')
+        assert _count(values, 'age_ms.max') < 60_000, values
+        assert bridge.proc.running()
 
 
-# -- joint states -------------------------------------------------------------------------------
+# -- the cases, and one bridge process for a class of tests ------------------------------
 
 NAN, INF = math.nan, math.inf
 BAD_JOINT_STATES = {
@@ -193,58 +211,6 @@ BAD_JOINT_STATES = {
                                                           positions=np.zeros(10000))),
 }
 
-
-def test_bad_joint_states_are_rejected_counted_and_state_kept(bridge):
-    _set_good_state(bridge)
-    before = bridge.fresh_counts('joint_states')
-    published = len(bridge.joints)
-    expected: dict[str, int] = {}
-    for reason, fields in BAD_JOINT_STATES.values():
-        bridge.send_joints(fields['names'], fields['positions'], fields.get('velocities', ()),
-                           fields.get('efforts', ()))
-        expected[reason] = expected.get(reason, 0) + 1
-        bridge.ros.spin_for(0.01)  # keep-last queues: do not let them overflow
-
-    def all_counted(values):
-        return all(_count(values, f'rejected.{r}') - _count(before, f'rejected.{r}') >= n
-                   for r, n in expected.items())
-    after = bridge.wait_counts('joint_states', all_counted, 'every rejection')
-    for reason, n in expected.items():
-        assert _count(after, f'rejected.{reason}') - _count(before, f'rejected.{reason}') == n
-    assert _count(after, 'accepted') == _count(before, 'accepted')
-    bridge.ros.spin_for(0.2)
-    assert len(bridge.joints) == published  # nothing was published for a rejected sample
-    assert bridge.proc.running()
-    _check_state_kept(bridge, 'rejected joint states')
-
-
-def test_ros2_control_nan_effort_does_not_block_mirroring(bridge):
-    """joint_state_broadcaster sizes position/velocity/effort to all joints and fills NaN for
-    interfaces a joint does not have: a diff-drive robot without effort state interfaces
-    sends ``effort: [nan, nan, ...]`` in every message. The twin ignores effort, so it must
-    still mirror those positions (or every message of such a robot is refused)."""
-    _set_good_state(bridge)
-    target = {'left_wheel_joint': 4.0, 'right_wheel_joint': 5.0, 'pan_joint': 0.5,
-              'tilt_joint': 0.25}
-    stamp = bridge.send_joints(target, target.values(), velocities=(0.1, 0.2, 0.0, 0.0),
-                               efforts=(NAN,) * 4)
-    assert bridge.joints_out(stamp, 'a state with NaN efforts') == pytest.approx(target)
-
-
-def test_ros2_control_nan_velocity_of_position_only_joints(bridge):
-    """Wheels report position+velocity, the pan-tilt head position only (NaN velocity):
-    positions are still mirrored."""
-    _set_good_state(bridge)
-    target = {'left_wheel_joint': 6.0, 'right_wheel_joint': 7.0, 'pan_joint': -0.5,
-              'tilt_joint': 0.3}
-    stamp = bridge.send_joints(target, target.values(), velocities=(0.1, 0.2, NAN, NAN),
-                               efforts=(NAN,) * 4)
-    out = bridge.joints_out(stamp, 'a state with NaN head velocities')
-    assert out == pytest.approx(target)
-
-
-# -- odometry -----------------------------------------------------------------------------------
-
 BAD_ODOM = {
     'zero quaternion': ('zero_quaternion', dict(quat=(0, 0, 0, 0))),
     'non-unit quaternion': ('non_unit_quaternion', dict(quat=(0, 0, 1, 1))),
@@ -254,136 +220,186 @@ BAD_ODOM = {
 }
 
 
-def test_bad_odometry_is_rejected_counted_and_pose_kept(bridge):
-    good = dict(position=(1.5, -0.5, 0.0), quat=(0.0, 0.0, math.sin(0.4), math.cos(0.4)))
-    stamp = bridge.send_odom(**good)
-    bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'good odometry')
-    before = bridge.fresh_counts('odom')
-    published = len(bridge.odom)
-    expected: dict[str, int] = {}
-    for reason, fields in BAD_ODOM.values():
-        bridge.send_odom(**fields)
-        expected[reason] = expected.get(reason, 0) + 1
-        bridge.ros.spin_for(0.01)
-    bridge.wait_counts('odom', lambda v: all(
-        _count(v, f'rejected.{r}') - _count(before, f'rejected.{r}') >= n
-        for r, n in expected.items()), 'every odometry rejection')
-    bridge.ros.spin_for(0.2)
-    assert len(bridge.odom) == published
-    # A slightly denormalised quaternion (float32 round trip) is accepted and normalised.
-    q = np.array([0.0, 0.0, math.sin(0.4), math.cos(0.4)]) * (1 + 2e-4)
-    stamp = bridge.send_odom(position=(1.5, -0.5, 0.0), quat=q)
-    out = bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'near-unit quaternion')
-    o = out.pose.pose.orientation
-    assert math.hypot(o.x, o.y, o.z, o.w) == pytest.approx(1.0, abs=1e-9)
-    assert (o.z, o.w) == pytest.approx((math.sin(0.4), math.cos(0.4)), abs=1e-9)
-    assert out.pose.pose.position.x == pytest.approx(1.5)
+class TestOneBridgeProcess:
+    """Tests sharing one bridge process (class-scoped, so it is stopped before any test
+    with a process of its own starts); each sets the good state it checks against."""
 
+    # -- joint states -------------------------------------------------------------------------
 
-# -- stamps -------------------------------------------------------------------------------------
+    def test_bad_joint_states_are_rejected_counted_and_state_kept(self, bridge):
+        _set_good_state(bridge)
+        before = bridge.fresh_counts('joint_states')
+        published = len(bridge.joints)
+        expected: dict[str, int] = {}
+        for reason, fields in BAD_JOINT_STATES.values():
+            bridge.send_joints(fields['names'], fields['positions'], fields.get('velocities', ()),
+                               fields.get('efforts', ()))
+            expected[reason] = expected.get(reason, 0) + 1
+            bridge.ros.spin_for(0.01)  # keep-last queues: do not let them overflow
 
-def test_future_and_backwards_stamps_are_rejected(bridge):
-    _set_good_state(bridge)
-    before = bridge.fresh_counts('joint_states')
-    now = time.time_ns()
-    bridge.send_joints(['pan_joint'], [1.0], stamp_ns=now + 5 * NS)
-    bridge.send_joints(['pan_joint'], [1.1], stamp_ns=now - 60 * NS)
-    bridge.wait_counts('joint_states', lambda v: (
-        _count(v, 'rejected.future_stamp') > _count(before, 'rejected.future_stamp')
-        and _count(v, 'rejected.stamp_backwards') > _count(before, 'rejected.stamp_backwards')),
-        'future and backwards stamps')
-    _check_state_kept(bridge, 'bad stamps')
+        def all_counted(values):
+            return all(_count(values, f'rejected.{r}') - _count(before, f'rejected.{r}') >= n
+                       for r, n in expected.items())
+        after = bridge.wait_counts('joint_states', all_counted, 'every rejection')
+        for reason, n in expected.items():
+            gained = _count(after, f'rejected.{reason}') - _count(before, f'rejected.{reason}')
+            assert gained == pytest.approx(n), reason
+        assert _count(after, 'accepted') == pytest.approx(_count(before, 'accepted'))
+        assert bridge.proc.running()
+        # nothing was published for a rejected sample
+        _check_state_kept(bridge, 'rejected joint states', published)
 
+    def test_ros2_control_nan_effort_does_not_block_mirroring(self, bridge):
+        """joint_state_broadcaster sizes position/velocity/effort to all joints and fills NaN for
+        interfaces a joint does not have: a diff-drive robot without effort state interfaces
+        sends ``effort: [nan, nan, ...]`` in every message. The twin ignores effort, so it must
+        still mirror those positions (or every message of such a robot is refused)."""
+        _set_good_state(bridge)
+        target = {'left_wheel_joint': 4.0, 'right_wheel_joint': 5.0, 'pan_joint': 0.5,
+                  'tilt_joint': 0.25}
+        stamp = bridge.send_joints(target, target.values(), velocities=(0.1, 0.2, 0.0, 0.0),
+                                   efforts=(NAN,) * 4)
+        assert bridge.joints_out(stamp, 'a state with NaN efforts') == pytest.approx(target)
 
-def test_a_restarted_publisher_timeline_is_followed(bridge):
-    """A physical clock that jumps back and then runs on (robot reboot, NTP step,
-    ``ros2 bag play --loop``) must not freeze the twin forever: a single stale sample is
-    rejected, but a sustained new timeline has to be picked up again (after a bounded number
-    of consistent samples), with the jump reported."""
-    _set_good_state(bridge)
-    start = time.time_ns() - 30 * NS  # the new timeline runs 30 s behind
-    first = len(bridge.joints)
-    sent: dict[int, float] = {}
-    t0 = time.monotonic()
-    mirrored = None
-    i = 0
-    while time.monotonic() - t0 < 3.0 and mirrored is None:
-        i += 1
-        stamp = bridge.send_joints(['pan_joint'], [0.001 * i],
-                                   stamp_ns=start + int((time.monotonic() - t0) * NS))
-        sent[stamp] = 0.001 * i
-        bridge.ros.spin_for(0.02)  # 50 Hz
-        mirrored = next((m for m in bridge.joints.messages[first:] if stamp_of(m) in sent),
-                        None)
-    values = bridge.counts('joint_states')
-    assert mirrored is not None, (
-        f'3 s of a consistent new timeline 30 s back were all rejected ({i} samples); '
-        f'diagnostics {values}')
-    out = dict(zip(mirrored.name, mirrored.position, strict=True))
-    assert out['pan_joint'] == pytest.approx(sent[stamp_of(mirrored)])
+    def test_ros2_control_nan_velocity_of_position_only_joints(self, bridge):
+        """Wheels report position+velocity, the pan-tilt head position only (NaN velocity):
+        positions are still mirrored."""
+        _set_good_state(bridge)
+        target = {'left_wheel_joint': 6.0, 'right_wheel_joint': 7.0, 'pan_joint': -0.5,
+                  'tilt_joint': 0.3}
+        stamp = bridge.send_joints(target, target.values(), velocities=(0.1, 0.2, NAN, NAN),
+                                   efforts=(NAN,) * 4)
+        out = bridge.joints_out(stamp, 'a state with NaN head velocities')
+        assert out == pytest.approx(target)
 
+    # -- odometry -----------------------------------------------------------------------------
 
-# -- flood --------------------------------------------------------------------------------------
+    def test_bad_odometry_is_rejected_counted_and_pose_kept(self, bridge):
+        good = dict(position=(1.5, -0.5, 0.0), quat=(0.0, 0.0, math.sin(0.4), math.cos(0.4)))
+        stamp = bridge.send_odom(**good)
+        bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'good odometry')
+        before = bridge.fresh_counts('odom')
+        published = len(bridge.odom)
+        expected: dict[str, int] = {}
+        for reason, fields in BAD_ODOM.values():
+            bridge.send_odom(**fields)
+            expected[reason] = expected.get(reason, 0) + 1
+            bridge.ros.spin_for(0.01)
+        bridge.wait_counts('odom', lambda v: all(
+            _count(v, f'rejected.{r}') - _count(before, f'rejected.{r}') >= n
+            for r, n in expected.items()), 'every odometry rejection')
+        # A slightly denormalised quaternion (float32 round trip) is accepted and normalised.
+        q = np.array([0.0, 0.0, math.sin(0.4), math.cos(0.4)]) * (1 + 2e-4)
+        stamp = bridge.send_odom(position=(1.5, -0.5, 0.0), quat=q)
+        out = bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'near-unit quaternion')
+        # It came after the bad ones on the same connection: they published nothing.
+        assert [stamp_of(m) for m in bridge.odom.messages[published:]] == [stamp]
+        o = out.pose.pose.orientation
+        assert math.hypot(o.x, o.y, o.z, o.w) == pytest.approx(1.0, abs=1e-9)
+        assert (o.z, o.w) == pytest.approx((math.sin(0.4), math.cos(0.4)), abs=1e-9)
+        assert out.pose.pose.position.x == pytest.approx(1.5)
 
-def test_burst_at_5khz_survives_and_ends_on_the_last_sample(bridge):
-    _set_good_state(bridge)
-    before = bridge.fresh_counts('joint_states')
-    period = 1.0 / 5000
-    count = 5000
-    t0 = time.perf_counter()
-    last_stamp = 0
-    for i in range(count):
-        last_stamp = bridge.send_joints(['pan_joint'], [i / count * 2.0])
-        while time.perf_counter() - t0 < (i + 1) * period:
-            pass
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 2.0, f'could only publish at {count / elapsed:.0f} Hz'
-    out = bridge.joints_out(last_stamp, 'the last sample of the burst')
-    assert out['pan_joint'] == pytest.approx((count - 1) / count * 2.0)
-    assert out['tilt_joint'] == pytest.approx(GOOD['tilt_joint'])
-    after = bridge.fresh_counts('joint_states')
-    received = _count(after, 'received') - _count(before, 'received')
-    assert 0 < received <= count
-    assert _count(after, 'rejected') == _count(before, 'rejected')
-    assert bridge.proc.running()
-    # And the other stream was not starved.
-    stamp = bridge.send_odom(position=(0.2, 0.0, 0.0))
-    bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'odometry after the burst')
+    # -- stamps -------------------------------------------------------------------------------
 
+    def test_future_and_backwards_stamps_are_rejected(self, bridge):
+        _set_good_state(bridge)
+        before = bridge.fresh_counts('joint_states')
+        now = time.time_ns()
+        bridge.send_joints(['pan_joint'], [1.0], stamp_ns=now + 5 * NS)
+        bridge.send_joints(['pan_joint'], [1.1], stamp_ns=now - 60 * NS)
+        bridge.wait_counts('joint_states', lambda v: (
+            _count(v, 'rejected.future_stamp') > _count(before, 'rejected.future_stamp')
+            and _count(v, 'rejected.stamp_backwards') > _count(before, 'rejected.stamp_backwards')),
+            'future and backwards stamps')
+        _check_state_kept(bridge, 'bad stamps')
 
-# -- QoS of real drivers ------------------------------------------------------------------------
+    def test_a_restarted_publisher_timeline_is_followed(self, bridge):
+        """A physical clock that jumps back and then runs on (robot reboot, NTP step,
+        ``ros2 bag play --loop``) must not freeze the twin forever: a single stale sample is
+        rejected, but a sustained new timeline has to be picked up again (after a bounded number
+        of consistent samples), with the jump reported."""
+        _set_good_state(bridge)
+        start = time.time_ns() - 30 * NS  # the new timeline runs 30 s behind
+        first = len(bridge.joints)
+        sent: dict[int, float] = {}
+        t0 = time.monotonic()
+        mirrored = None
+        i = 0
+        while time.monotonic() - t0 < 3.0 and mirrored is None:
+            i += 1
+            stamp = bridge.send_joints(['pan_joint'], [0.001 * i],
+                                       stamp_ns=start + int((time.monotonic() - t0) * NS))
+            sent[stamp] = 0.001 * i
+            bridge.ros.spin_for(0.02)  # 50 Hz
+            mirrored = next((m for m in bridge.joints.messages[first:] if stamp_of(m) in sent),
+                            None)
+        values = bridge.counts('joint_states')
+        assert mirrored is not None, (
+            f'3 s of a consistent new timeline 30 s back were all rejected ({i} samples); '
+            f'diagnostics {values}')
+        out = dict(zip(mirrored.name, mirrored.position, strict=True))
+        assert out['pan_joint'] == pytest.approx(sent[stamp_of(mirrored)])
 
-def test_best_effort_publishers_are_mirrored(bridge):
-    """Many drivers (micro-ROS, sensor-data style bridges) publish best effort; a reliable
-    subscription would never match them, silently."""
-    from rclpy.qos import qos_profile_sensor_data
+    # -- flood --------------------------------------------------------------------------------
 
-    _set_good_state(bridge)
-    joints_pub = bridge.ros.node.create_publisher(JointState, 'joint_states',
-                                                  qos_profile_sensor_data)
-    odom_pub = bridge.ros.node.create_publisher(Odometry, 'odom', qos_profile_sensor_data)
-    try:
-        for pub in (joints_pub, odom_pub):
-            assert bridge.ros.wait_for_subscribers(pub, DISCOVERY_TIMEOUT, process=bridge.proc)
-        msg = JointState(name=['pan_joint'], position=[0.77])
-        stamp = time.time_ns()
-        _stamp(msg, stamp)
-        odom = Odometry()
-        odom.header.frame_id, odom.child_frame_id = 'odom', 'base_link'
-        _stamp(odom, stamp)
-        odom.pose.pose.position.x, odom.pose.pose.orientation.w = 0.9, 1.0
+    def test_burst_at_5khz_survives_and_ends_on_the_last_sample(self, bridge):
+        _set_good_state(bridge)
+        before = bridge.fresh_counts('joint_states')
+        period = 1.0 / 5000
+        count = 5000
+        t0 = time.perf_counter()
+        last_stamp = 0
+        for i in range(count):
+            last_stamp = bridge.send_joints(['pan_joint'], [i / count * 2.0])
+            while time.perf_counter() - t0 < (i + 1) * period:
+                pass
+        elapsed = time.perf_counter() - t0
+        assert elapsed < 2.0, f'could only publish at {count / elapsed:.0f} Hz'
+        out = bridge.joints_out(last_stamp, 'the last sample of the burst')
+        assert out['pan_joint'] == pytest.approx((count - 1) / count * 2.0)
+        assert out['tilt_joint'] == pytest.approx(GOOD['tilt_joint'])
+        after = bridge.fresh_counts('joint_states')
+        received = _count(after, 'received') - _count(before, 'received')
+        assert 0 < received <= count
+        assert _count(after, 'rejected') == pytest.approx(_count(before, 'rejected'))
+        assert bridge.proc.running()
+        # And the other stream was not starved.
+        stamp = bridge.send_odom(position=(0.2, 0.0, 0.0))
+        bridge.wait_for(bridge.odom, lambda m: stamp_of(m) == stamp, 'odometry after the burst')
 
-        def mirrored():
-            return (any(stamp_of(m) == stamp for m in bridge.joints.messages)
-                    and any(stamp_of(m) == stamp for m in bridge.odom.messages))
-        deadline = time.monotonic() + REPLY_TIMEOUT
-        while not mirrored() and time.monotonic() < deadline:  # best effort: may need a resend
-            joints_pub.publish(msg)
-            odom_pub.publish(odom)
-            bridge.ros.spin_for(0.1)
-        assert mirrored(), bridge.proc.output()[-2000:]
-        assert bridge.joints_out(stamp, 'best-effort joint state')['pan_joint'] == pytest.approx(
-            0.77)
-    finally:
-        bridge.ros.node.destroy_publisher(joints_pub)
-        bridge.ros.node.destroy_publisher(odom_pub)
+    # -- QoS of real drivers ------------------------------------------------------------------
+
+    def test_best_effort_publishers_are_mirrored(self, bridge):
+        """Many drivers (micro-ROS, sensor-data style bridges) publish best effort; a reliable
+        subscription would never match them, silently."""
+        from rclpy.qos import qos_profile_sensor_data
+
+        _set_good_state(bridge)
+        joints_pub = bridge.ros.node.create_publisher(JointState, 'joint_states',
+                                                      qos_profile_sensor_data)
+        odom_pub = bridge.ros.node.create_publisher(Odometry, 'odom', qos_profile_sensor_data)
+        try:
+            for pub in (joints_pub, odom_pub):
+                assert bridge.ros.wait_for_subscribers(pub, DISCOVERY_TIMEOUT, process=bridge.proc)
+            msg = JointState(name=['pan_joint'], position=[0.77])
+            stamp = time.time_ns()
+            _stamp(msg, stamp)
+            odom = Odometry()
+            odom.header.frame_id, odom.child_frame_id = 'odom', 'base_link'
+            _stamp(odom, stamp)
+            odom.pose.pose.position.x, odom.pose.pose.orientation.w = 0.9, 1.0
+
+            def mirrored():
+                return (any(stamp_of(m) == stamp for m in bridge.joints.messages)
+                        and any(stamp_of(m) == stamp for m in bridge.odom.messages))
+            deadline = time.monotonic() + REPLY_TIMEOUT
+            while not mirrored() and time.monotonic() < deadline:  # best effort: may need a resend
+                joints_pub.publish(msg)
+                odom_pub.publish(odom)
+                bridge.ros.spin_for(0.1)
+            assert mirrored(), bridge.proc.output()[-2000:]
+            out = bridge.joints_out(stamp, 'best-effort joint state')
+            assert out['pan_joint'] == pytest.approx(0.77)
+        finally:
+            bridge.ros.node.destroy_publisher(joints_pub)
+            bridge.ros.node.destroy_publisher(odom_pub)
