@@ -94,7 +94,8 @@ def test_load_requires_every_topic_the_twin_needs(robot, tmp_path):
     with pytest.raises(ConfigError, match='pan_joint') as info:
         load_bridge_config(path, robot=robot)
     assert 'partial.yaml' in str(info.value)
-    load_bridge_config(path)  # valid on its own, just incomplete for this robot
+    # valid on its own, just incomplete for this robot
+    assert len(load_bridge_config(path).entries) == len(dropped)
 
 
 def test_a_wrong_direction_does_not_cover_what_is_needed(robot, tmp_path):
@@ -157,8 +158,9 @@ def test_duplicate_topics_are_rejected():
         parse_bridge_config([{**scan, 'ros_topic_name': '/scan', 'gz_topic_name': '/a'},
                              {**scan, 'ros_topic_name': '/scan', 'gz_topic_name': '/b'}])
     # one gz topic fanned out to two ROS topics is fine
-    parse_bridge_config([{**scan, 'ros_topic_name': '/x', 'gz_topic_name': '/a'},
-                         {**scan, 'ros_topic_name': '/y', 'gz_topic_name': '/a'}])
+    fanned = parse_bridge_config([{**scan, 'ros_topic_name': '/x', 'gz_topic_name': '/a'},
+                                  {**scan, 'ros_topic_name': '/y', 'gz_topic_name': '/a'}])
+    assert [(e.ros_topic, e.gz_topic) for e in fanned.entries] == [('/x', '/a'), ('/y', '/a')]
 
 
 def test_clock_bridged_exactly_once_and_only_from_gazebo():
@@ -198,8 +200,24 @@ def test_every_key_and_type_pair_in_the_tables_is_what_reference_lists():
     assert {'topic_name', 'ros_topic_name', 'gz_topic_name', 'direction', 'lazy'} <= ALLOWED_KEYS
 
 
-@pytest.mark.parametrize('path', sorted((REPO / 'config').glob('*.yaml')), ids=lambda p: p.name)
+CONFIG_YAML = sorted((REPO / 'config').glob('*.yaml'))
+# Bridge configs are lists of entries; the other YAML files there are node parameter files.
+BRIDGE_YAML = [p for p in CONFIG_YAML if isinstance(yaml.safe_load(p.read_text()), list)]
+
+
+def test_config_yaml_is_bridge_configs_or_parameter_files():
+    assert SHIPPED in BRIDGE_YAML
+    for path in set(CONFIG_YAML) - set(BRIDGE_YAML):
+        data = yaml.safe_load(path.read_text())
+        assert isinstance(data, dict) and data, path.name
+        assert all('ros__parameters' in node for node in data.values()), path.name
+
+
+@pytest.mark.parametrize('path', BRIDGE_YAML, ids=lambda p: p.name)
 def test_every_bridge_yaml_in_config_validates(path):
     data = yaml.safe_load(path.read_text())
-    if isinstance(data, list):  # bridge configs are lists; parameter files are maps
-        parse_bridge_config(data, source=str(path))
+    config = load_bridge_config(path)  # raises ConfigError naming the entry if invalid
+    assert len(config.entries) == len(data) > 0
+    for entry, raw in zip(config.entries, data, strict=True):
+        assert entry.ros_topic == raw.get('ros_topic_name', raw.get('topic_name')), raw
+        assert entry.direction == raw['direction'], raw
