@@ -55,3 +55,75 @@ class Twin:
         hits = self.physical.cast(origin, base_pose[2] + o[2] + yaw_offset, self.angles)
         ranges = scale * hits.ranges + bias + rng.normal(0.0, noise, len(self.angles))
         return rep117(ranges, self.lidar.range_min, self.lidar.range_max)
+
+
+S = 1_000_000_000
+
+
+def scan_data(twin: Twin, ranges: np.ndarray):
+    """Ranges as a ScanData of the twin's lidar."""
+    from twin_bridge.core.lidar import ScanData
+    lid = twin.lidar
+    return ScanData(frame_id=lid.frame_id, angle_min=lid.min_angle, angle_max=lid.max_angle,
+                    angle_increment=lid.angle_increment, time_increment=0.0,
+                    scan_time=1 / lid.update_rate, range_min=lid.range_min,
+                    range_max=lid.range_max, ranges=ranges.astype(np.float32))
+
+
+def drive(twin: Twin, monitor, *, start, seconds: float, fault: str | None = None,
+          fault_at: float = 0.0, rng: np.random.Generator, scan_rate: float = 20.0,
+          pose_offset=(0.05, 0.0, 0.0349066), yaw_offset=0.0349066,
+          slip: float = 0.1, speed: float = 0.3, noise: float = 0.01, on_fault=None):
+    """Drive an arc from ``start``; inject ``fault`` at ``fault_at`` s. Returns the time after
+    ``fault_at`` at which each cause first reached ERROR (dict), and the final true and
+    odometry poses. A pose fault is a world-frame transform: at onset the odometry is off by
+    ``pose_offset`` (x, y, yaw) from the truth, and stays off by that same rigid transform.
+    ``on_fault()`` is called once at onset (e.g. to move a world body)."""
+    from twin_bridge.core.state import JointStateSample, OdometrySample
+    from twin_bridge.core.transforms import quat_from_rpy
+    from twin_bridge.twin.drift.monitor import Level
+    from twin_bridge.twin.drift.se2 import compose
+    dt = 0.02
+    true = np.array(start, dtype=float)
+    wheels = np.zeros(2)
+    r, sep = 0.06, 0.32
+    first: dict[str, float] = {}
+    names = twin.robot.wheel_joint_names
+    phase = rng.uniform(0, 2 * np.pi)
+    next_scan = 0.0
+    correction = None
+    odom = true
+    for k in range(int(seconds / dt) + 1):
+        t = k * dt
+        faulty = fault is not None and t >= fault_at
+        v, w = speed, 0.4 * np.sin(0.7 * t + phase)
+        if k:
+            true = compose(true, np.array([v * dt, 0.0, w * dt]))
+            gain = 1.0 + (slip if faulty and fault == 'wheels' else 0.0)
+            wheels += gain * np.array([v - w * sep / 2, v + w * sep / 2]) / r * dt
+        if faulty and correction is None:
+            # C with C * true = true + pose_offset at onset: rotate about the robot, shift
+            off = np.asarray(pose_offset, dtype=float)
+            c, s_ = np.cos(off[2]), np.sin(off[2])
+            p = true[:2]
+            t_c = p + off[:2] - np.array([[c, -s_], [s_, c]]) @ p
+            correction = np.array([t_c[0], t_c[1], off[2]])
+            if on_fault is not None:
+                on_fault()
+        odom = compose(correction, true) if faulty and fault == 'pose' else true
+        stamp = int(round(t * S)) + S
+        monitor.add_odometry(OdometrySample(position=np.array([odom[0], odom[1], 0.0]),
+                                            orientation=quat_from_rpy(0, 0, odom[2]),
+                                            stamp_ns=stamp))
+        monitor.add_joints(JointStateSample(names=names, positions=wheels.copy(),
+                                            stamp_ns=stamp))
+        if t + 1e-9 >= next_scan:
+            next_scan += 1.0 / scan_rate
+            yaw = yaw_offset if faulty and fault == 'lidar' else 0.0
+            ranges = twin.scan(true, rng, noise=noise, yaw_offset=yaw)
+            monitor.add_scan(scan_data(twin, ranges), stamp)
+        if fault is None or faulty:
+            for cause, verdict in monitor.verdicts().items():
+                if verdict.level == Level.ERROR and cause not in first:
+                    first[cause] = t - fault_at
+    return first, true, odom

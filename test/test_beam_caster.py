@@ -6,6 +6,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from twin_bridge.core.state import OdometrySample
 from twin_bridge.core.transforms import quat_from_rpy, yaw_from_quat
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.embedded.beam_caster import BeamCaster, rep117
@@ -41,6 +42,11 @@ def analytic_ranges(origin: np.ndarray, headings: np.ndarray) -> np.ndarray:
     return best
 
 
+def place(backend, x, y, yaw):
+    backend.mirror(OdometrySample(position=np.array([x, y, 0.0]),
+                                  orientation=quat_from_rpy(0, 0, yaw)))
+
+
 @pytest.fixture(scope='module')
 def backend():
     robot = load_robot_description(default_robot_path())
@@ -72,7 +78,7 @@ def test_normals_face_the_beam_and_are_the_wall_normal(caster):
 
 
 def test_same_as_the_backend_scan_from_the_lidar_pose(backend, caster):
-    backend.set_base_pose(np.array([0.7, -0.4, 0.0]), quat_from_rpy(0, 0, 0.4))
+    place(backend, 0.7, -0.4, 0.4)
     scan = backend.scan()
     pos, quat = backend.lidar_pose()
     lidar = backend.lidar
@@ -84,10 +90,10 @@ def test_same_as_the_backend_scan_from_the_lidar_pose(backend, caster):
 def test_the_robot_is_not_hit_from_inside_it(backend):
     angles = np.linspace(-np.pi, np.pi, 90, endpoint=False)
     origin = np.array([0.0, 0.0, 0.1])  # inside the chassis
-    backend.set_base_pose(np.array([0.0, 0.0, 0.0]), quat_from_rpy(0, 0, 0))
+    place(backend, 0.0, 0.0, 0.0)
     backend.lidar_pose()  # brings the backend's kinematics up to date
     inside = BeamCaster.from_backend(backend).cast(origin, 0.0, angles).ranges
-    backend.set_base_pose(np.array([3.5, 2.5, 0.0]), quat_from_rpy(0, 0, 0))
+    place(backend, 3.5, 2.5, 0.0)
     away = BeamCaster.from_backend(backend).cast(origin, 0.0, angles).ranges
     np.testing.assert_array_equal(inside, away)
     assert np.all(inside > 1.0)
