@@ -17,6 +17,7 @@ from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
 
+from twin_bridge.core.name_value import parse_name_value_args
 from twin_bridge.description.robot_description import (
     RobotDescription,
     default_robot_path,
@@ -33,7 +34,7 @@ from twin_bridge.stand_in.motion_profiles import (
     make_motion,
 )
 from twin_bridge.stand_in.pacing import PeriodicSchedule
-from twin_bridge.twin.node_config import parameter_help, parse_name_value_args
+from twin_bridge.twin.node_config import parameter_help
 
 #: name -> (default, help); the single source for declare_parameter and ``--help``.
 PARAMETERS: dict[str, tuple[object, str]] = {
@@ -75,7 +76,7 @@ class PhysicalSimNode(Node):
         for name, rate in rates.items():
             if not 0.0 <= rate <= MAX_RATE_HZ:
                 raise ValueError(f'{name}_rate must be within 0..{MAX_RATE_HZ:.0f} Hz, got {rate}')
-        xacro_args = parse_name_value_args(p['robot_description_args'])
+        xacro_args = parse_name_value_args(p['robot_description_args'], 'robot_description_args')
         robot = load_robot_description(p['robot_description_file'] or default_robot_path(),
                                        xacro_args or None)
         joints = [(j.name, j.lower, j.upper) for j in map(robot.joint, robot.movable_joint_names)]
