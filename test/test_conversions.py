@@ -113,3 +113,20 @@ def test_diagnostics_one_status_per_stream():
     assert {kv.key: kv.value for kv in msg.status[1].values} == {'published': '9',
                                                                  'rate_hz': '20'}
     assert msg.header.stamp.sec == 1
+
+
+def test_inputs_are_views_and_reused_outputs_are_rewritten_whole():
+    msg = JointState(name=['a', 'b'], position=[0.5, 0.25], velocity=[1.0, 2.0])
+    sample = joint_state_from_msg(msg)
+    assert np.shares_memory(sample.positions, np.frombuffer(msg.position))  # no copy
+    out = JointState()
+    joint_state_to_msg(JointStateSample(('a', 'b'), np.array([1.0, 2.0]), np.ones(2),
+                                        np.ones(2), stamp_ns=5), 'f', out)
+    again = joint_state_to_msg(JointStateSample(('c',), np.array([3.0]), stamp_ns=-1), msg=out)
+    assert again is out and list(out.name) == ['c'] and list(out.position) == [3.0]
+    assert list(out.velocity) == [] and list(out.effort) == [] and out.header.frame_id == ''
+    assert time_to_ns(out.header.stamp) == 0                     # negative clamps to 0
+    odom = Odometry()
+    first = OdometrySample(np.ones(3), np.array([0, 0, 0.6, 0.8]), stamp_ns=9)
+    assert odometry_to_msg(first, 'odom', 'base_link', odom) is odom
+    assert time_to_ns(odom.header.stamp) == 9 and odom.pose.pose.orientation.w == 0.8

@@ -42,6 +42,10 @@ def ns_to_time(ns: int) -> Time:
 
 
 def _floats(values: Iterable[float]) -> np.ndarray:
+    """A message's float64 sequence as an array: a view of an ``array('d')`` (what rclpy
+    hands out), a copy of anything else."""
+    if isinstance(values, array) and values.typecode == 'd':
+        return np.frombuffer(values, dtype=np.float64)
     return np.array(values, dtype=np.float64)
 
 
@@ -49,52 +53,61 @@ def _float64_array(values: np.ndarray) -> array:
     return array('d', np.ascontiguousarray(values, dtype=np.float64).tobytes())
 
 
+def _set_stamp(header: object, ns: int) -> None:
+    """Write ``ns`` into ``header.stamp`` in place (negative values clamp to 0)."""
+    stamp = header.stamp
+    stamp.sec, stamp.nanosec = divmod(max(int(ns), 0), _NS)
+
+
 def joint_state_from_msg(msg: JointState) -> JointStateSample:
-    """A ``sensor_msgs/JointState`` as a sample (not validated: lengths may disagree)."""
-    return JointStateSample(
-        names=tuple(msg.name),
-        positions=_floats(msg.position),
-        velocities=_floats(msg.velocity) if len(msg.velocity) else None,
-        efforts=_floats(msg.effort) if len(msg.effort) else None,
-        stamp_ns=time_to_ns(msg.header.stamp),
-    )
+    """A ``sensor_msgs/JointState`` as a sample (not validated: lengths may disagree). The
+    arrays are views of the message's: it must not be modified afterwards."""
+    velocity, effort = msg.velocity, msg.effort
+    return JointStateSample(tuple(msg.name), _floats(msg.position),
+                            _floats(velocity) if len(velocity) else None,
+                            _floats(effort) if len(effort) else None,
+                            time_to_ns(msg.header.stamp))
 
 
-def joint_state_to_msg(sample: JointStateSample, frame_id: str = '') -> JointState:
-    """A joint-state sample as ``sensor_msgs/JointState`` stamped with ``sample.stamp_ns``."""
-    msg = JointState()
-    msg.header.stamp = ns_to_time(sample.stamp_ns)
+def joint_state_to_msg(sample: JointStateSample, frame_id: str = '',
+                       msg: JointState | None = None) -> JointState:
+    """A joint-state sample as ``sensor_msgs/JointState`` stamped with ``sample.stamp_ns``.
+
+    :param msg: a message to rewrite in place (a publisher's reused one) instead of a new one
+    """
+    if msg is None:
+        msg = JointState()
+    _set_stamp(msg.header, sample.stamp_ns)
     msg.header.frame_id = frame_id
     msg.name = list(sample.names)
     msg.position = _float64_array(sample.positions)
-    if sample.velocities is not None:
-        msg.velocity = _float64_array(sample.velocities)
-    if sample.efforts is not None:
-        msg.effort = _float64_array(sample.efforts)
+    msg.velocity = (_float64_array(sample.velocities) if sample.velocities is not None
+                    else array('d'))
+    msg.effort = _float64_array(sample.efforts) if sample.efforts is not None else array('d')
     return msg
 
 
 def odometry_from_msg(msg: Odometry) -> OdometrySample:
     """A ``nav_msgs/Odometry`` as a sample (pose and twist; covariances are dropped)."""
-    p = msg.pose.pose.position
-    q = msg.pose.pose.orientation
-    lin = msg.twist.twist.linear
-    ang = msg.twist.twist.angular
-    return OdometrySample(
-        position=np.array([p.x, p.y, p.z]),
-        orientation=np.array([q.x, q.y, q.z, q.w]),
-        linear_velocity=np.array([lin.x, lin.y, lin.z]),
-        angular_velocity=np.array([ang.x, ang.y, ang.z]),
-        stamp_ns=time_to_ns(msg.header.stamp),
-        frame_id=msg.header.frame_id,
-        child_frame_id=msg.child_frame_id,
-    )
+    pose, twist = msg.pose.pose, msg.twist.twist
+    p, q = pose.position, pose.orientation
+    lin, ang = twist.linear, twist.angular
+    values = np.array((p.x, p.y, p.z, q.x, q.y, q.z, q.w, lin.x, lin.y, lin.z,
+                       ang.x, ang.y, ang.z))
+    return OdometrySample(values[0:3], values[3:7], values[7:10], values[10:13],
+                          time_to_ns(msg.header.stamp), msg.header.frame_id,
+                          msg.child_frame_id)
 
 
-def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str) -> Odometry:
-    """An odometry sample as ``nav_msgs/Odometry`` in ``frame_id`` → ``child_frame_id``."""
-    msg = Odometry()
-    msg.header.stamp = ns_to_time(sample.stamp_ns)
+def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str,
+                    msg: Odometry | None = None) -> Odometry:
+    """An odometry sample as ``nav_msgs/Odometry`` in ``frame_id`` → ``child_frame_id``.
+
+    :param msg: a message to rewrite in place (a publisher's reused one) instead of a new one
+    """
+    if msg is None:
+        msg = Odometry()
+    _set_stamp(msg.header, sample.stamp_ns)
     msg.header.frame_id = frame_id
     msg.child_frame_id = child_frame_id
     set_odometry_state(msg, sample)
@@ -106,12 +119,12 @@ def set_odometry_state(msg: Odometry, sample: OdometrySample) -> None:
     for a publisher that reuses one message."""
     pose = msg.pose.pose
     p, q = pose.position, pose.orientation
-    p.x, p.y, p.z = np.asarray(sample.position, dtype=float).tolist()
-    q.x, q.y, q.z, q.w = np.asarray(sample.orientation, dtype=float).tolist()
+    p.x, p.y, p.z = sample.position.tolist()
+    q.x, q.y, q.z, q.w = sample.orientation.tolist()
     twist = msg.twist.twist
     lin, ang = twist.linear, twist.angular
-    lin.x, lin.y, lin.z = np.asarray(sample.linear_velocity, dtype=float).tolist()
-    ang.x, ang.y, ang.z = np.asarray(sample.angular_velocity, dtype=float).tolist()
+    lin.x, lin.y, lin.z = sample.linear_velocity.tolist()
+    ang.x, ang.y, ang.z = sample.angular_velocity.tolist()
 
 
 def scan_to_msg(scan: ScanData, stamp_ns: int, frame_id: str | None = None) -> LaserScan:
