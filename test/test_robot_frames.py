@@ -55,3 +55,13 @@ def test_moving_links_unknown_frames_and_no_robot_leave_the_state_unchanged():
         assert frames.to_root(state) is state
     state = _root_state()
     assert FixedFrames(None).to_root(state) is state
+
+
+def test_only_links_of_the_robot_are_remembered():
+    frames = FixedFrames(parse_urdf(URDF))
+    for i in range(100):
+        assert frames.in_root(f'frame_{i}' + 'x' * 1000) is None
+        assert not frames.is_link(f'frame_{i}')
+    assert frames.in_root('base_footprint') is not None and frames.is_link('mast')
+    assert set(frames._cache) <= set(parse_urdf(URDF).links)
+    assert frames.root_link == 'base_link' and FixedFrames(None).root_link is None

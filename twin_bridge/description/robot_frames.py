@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,32 +16,46 @@ __all__ = ['FixedFrames']
 
 
 class FixedFrames:
-    """Poses, in the root link frame, of a robot's links rigidly fixed to its root link."""
+    """Poses, in the root link frame, of a robot's links rigidly fixed to its root link.
+
+    Only the robot's own links are ever remembered, so frame names taken from input cannot
+    grow it.
+    """
 
     def __init__(self, robot: RobotDescription | None) -> None:
         """:param robot: the robot; ``None`` makes every method a no-op (frames unknown)"""
         self._robot = robot
         self._links = frozenset(robot.links) if robot is not None else frozenset()
+        self._longest = max(map(len, self._links), default=0)
         self._parent_joint = {j.child: j for j in robot.joints} if robot is not None else {}
-        self._cache: dict[str, Pose | None] = {}
+        self._cache: dict[str, Pose | None] = {}  # keys: links of the robot only
+
+    @property
+    def root_link(self) -> str | None:
+        """The robot's root link (``None`` without a robot)."""
+        return self._robot.root_link if self._robot is not None else None
+
+    def is_link(self, name: str) -> bool:
+        """True if ``name`` is a link of the robot (moving or not)."""
+        return len(name) <= self._longest and name in self._links
 
     def in_root(self, link: str) -> Pose | None:
         """``link``'s pose in the root frame, or ``None`` if it is not a link of the robot
         or moves relative to the root."""
         if link in self._cache:
             return self._cache[link]
+        if not self.is_link(link):
+            return None
         pose = None
-        if link in self._links:
-            current = link
-            while current != self._robot.root_link:
-                joint = self._parent_joint.get(current)
-                if joint is None or joint.type != 'fixed':
-                    break
-                current = joint.parent
-            else:
-                pose = self._robot.link_pose(link)
-        if len(self._cache) < 64:
-            self._cache[link] = pose
+        current = link
+        while current != self._robot.root_link:
+            joint = self._parent_joint.get(current)
+            if joint is None or joint.type != 'fixed':
+                break
+            current = joint.parent
+        else:
+            pose = self._robot.link_pose(link)
+        self._cache[link] = pose
         return pose
 
     def express(self, state: OdometrySample, frame: str) -> OdometrySample:
@@ -60,9 +73,8 @@ class FixedFrames:
         angular = np.asarray(state.angular_velocity, dtype=float)
         linear = np.asarray(state.linear_velocity, dtype=float) + np.cross(angular,
                                                                            offset.position)
-        return replace(state, position=pose.position, orientation=pose.orientation,
-                       linear_velocity=to_frame @ linear, angular_velocity=to_frame @ angular,
-                       child_frame_id=frame)
+        return OdometrySample(pose.position, pose.orientation, to_frame @ linear,
+                              to_frame @ angular, state.stamp_ns, state.frame_id, frame)
 
     def to_root(self, state: OdometrySample) -> OdometrySample:
         """``state`` as the pose and twist of the root link, what a backend moves; unchanged
@@ -78,7 +90,11 @@ class FixedFrames:
         if self._robot is None:
             return state
         root = self._robot.root_link
-        if self.in_root(state.child_frame_id) is None:  # e.g. Gazebo's "model/base_link"
-            state = replace(state, child_frame_id=root)
+        if state.child_frame_id != root and self.in_root(state.child_frame_id) is None:
+            state = OdometrySample(state.position, state.orientation, state.linear_velocity,
+                                   state.angular_velocity, state.stamp_ns, state.frame_id,
+                                   root)  # e.g. Gazebo's "model/base_link"
+        if input_frame == state.child_frame_id:
+            return state
         return self.express(state, input_frame if self.in_root(input_frame) is not None
                             else root)
