@@ -150,6 +150,8 @@ def test_threads_never_have_two_requests_in_flight_and_the_last_submitted_is_sen
     sent = []
     guard = threading.Lock()
     answers = []
+    final = ('final', 0)
+    final_answered = threading.Event()
 
     def send(request, done):
         nonlocal in_flight, max_in_flight
@@ -160,10 +162,12 @@ def test_threads_never_have_two_requests_in_flight_and_the_last_submitted_is_sen
 
         def answer():
             nonlocal in_flight
-            time.sleep(0.0005)
+            time.sleep(0.0005)  # the service's work: requests pile up meanwhile
             with guard:
                 in_flight -= 1
             done(True)
+            if request == final:
+                final_answered.set()
         thread = threading.Thread(target=answer)
         answers.append(thread)
         thread.start()
@@ -180,14 +184,12 @@ def test_threads_never_have_two_requests_in_flight_and_the_last_submitted_is_sen
         thread.start()
     for thread in producers:
         thread.join()
-    final = ('final', 0)
     coalescer.submit(final)
-    deadline = time.monotonic() + 5.0
-    while (coalescer.stats.in_flight or coalescer.stats.pending) and time.monotonic() < deadline:
-        time.sleep(0.001)
+    assert final_answered.wait(5.0), coalescer.stats  # the newest one goes out last
     for thread in list(answers):
         thread.join()
     stats = coalescer.stats
+    assert not stats.in_flight and not stats.pending
     assert max_in_flight == 1
     assert sent[-1] == final
     assert stats.submitted == 4 * per_thread + 1
