@@ -206,8 +206,8 @@ def test_mirror_reads_back_exactly(backend, robot):
     backend.mirror(sample, JointStateSample(names=robot.movable_joint_names,
                                             positions=positions, velocities=velocities))
     out = backend.odometry()
-    np.testing.assert_allclose(out.position, sample.position, atol=1e-12)
-    np.testing.assert_allclose(out.orientation, q / np.linalg.norm(q), atol=1e-12)
+    np.testing.assert_array_equal(out.position, sample.position)  # stored as given
+    np.testing.assert_array_equal(out.orientation, q)
     np.testing.assert_allclose(out.linear_velocity, sample.linear_velocity, atol=1e-12)
     np.testing.assert_allclose(out.angular_velocity, sample.angular_velocity, atol=1e-12)
     assert out.child_frame_id == 'base_link'
@@ -354,23 +354,27 @@ def test_unknown_world_is_a_clear_error(robot):
         EmbeddedBackend('no_such_world', robot)
 
 
-@pytest.mark.parametrize('odometry, sample, message', [
-    (None, JointStateSample(names=('pan_joint', 'tilt_joint'), positions=np.array([0.1])),
-     'expected 2 values'),
-    (None, JointStateSample(names=('pan_joint',), positions=np.array([np.nan])), 'not finite'),
+@pytest.mark.parametrize('odometry, sample', [
+    (None, JointStateSample(names=('pan_joint', 'tilt_joint'), positions=np.array([0.1]))),
+    (None, JointStateSample(names=('pan_joint',), positions=np.array([np.nan]))),
     (None, JointStateSample(names=('pan_joint',), positions=np.array([0.1]),
-                            velocities=np.array([np.inf])), 'joint velocities'),
+                            velocities=np.array([np.inf]))),
     (OdometrySample(position=np.array([np.nan, 0, 0]), orientation=np.array([0, 0, 0, 1.0])),
-     None, 'odometry position'),
-    (OdometrySample(position=np.zeros(3), orientation=np.zeros(4)), None, 'zero quaternion'),
-    (OdometrySample(position=np.zeros(2), orientation=np.array([0, 0, 0, 1.0])), None,
-     'expected 3 values'),
+     None),
+    (OdometrySample(position=np.zeros(3), orientation=np.zeros(4)), None),
+    (OdometrySample(position=np.zeros(2), orientation=np.array([0, 0, 0, 1.0])), None),
 ])
-def test_bad_mirror_input_is_refused_and_changes_nothing(backend, odometry, sample, message):
+def test_bad_input_is_stopped_before_the_backend_and_changes_nothing(backend, odometry,
+                                                                      sample):
+    """The backend trusts its caller (SimulatorBackend.mirror's contract): the session's one
+    check stands in front of it."""
+    from twin_bridge.twin.twin_session import TwinSession
     backend.mirror(odom(0.5, 0.5, 0.5), joints(pan_joint=0.2))
     before = backend.data.qpos.copy()
-    with pytest.raises(BackendError, match=message):
-        backend.mirror(odometry, sample)
+    session = TwinSession(backend)
+    outcome = (session.on_odometry(odometry, 1.0, 10) if odometry is not None
+               else session.on_joint_state(sample, 1.0, 10))
+    assert not outcome.accepted
     np.testing.assert_array_equal(backend.data.qpos, before)
 
 
@@ -401,15 +405,6 @@ def test_scan_sees_world_bodies_that_moved_during_dynamics(robot):
     assert backend.scan().ranges[360] == pytest.approx(2.0 - 0.3 - 0.1, abs=2e-3)
 
 
-def test_set_base_pose_is_mirror_with_zero_twist(backend):
-    backend.mirror(odom(0.0, 0.0, 0.0, linear_velocity=np.array([1.0, 0, 0])))
-    backend.set_base_pose(np.array([0.5, -0.5, 0.0]), quat_from_rpy(0, 0, 1.0))
-    out = backend.odometry()
-    np.testing.assert_allclose(out.position, [0.5, -0.5, 0.0])
-    assert yaw_from_quat(out.orientation) == pytest.approx(1.0)
-    np.testing.assert_array_equal(out.linear_velocity, np.zeros(3))
-
-
 FOOTPRINT_ROBOT = '''<robot name="fp">
   <link name="base_link"><collision><geometry><box size="0.3 0.2 0.1"/></geometry></collision>
     <inertial><mass value="2"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"/>
@@ -430,14 +425,17 @@ FOOTPRINT_ROBOT = '''<robot name="fp">
 
 
 def test_odometry_of_a_frame_fixed_to_the_root_places_the_root():
+    """Through the session (which converts to the root once): the footprint body lands
+    where the odometry says, with its twist."""
+    from twin_bridge.twin.twin_session import TwinSession
     robot = parse_urdf(FOOTPRINT_ROBOT)
     backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH)
     q = quat_from_rpy(0.0, 0.0, 0.8)
     sample = OdometrySample(position=np.array([1.0, 2.0, 0.0]), orientation=q,
                             linear_velocity=np.array([0.4, 0.1, 0.0]),
                             angular_velocity=np.array([0.0, 0.0, 0.5]),
-                            child_frame_id='base_footprint')
-    backend.mirror(sample)
+                            stamp_ns=10, child_frame_id='base_footprint')
+    assert TwinSession(backend).on_odometry(sample, 1.0, 10).accepted
     data = mujoco.MjData(backend.model)
     data.qpos[:], data.qvel[:] = backend.data.qpos, backend.data.qvel
     mujoco.mj_forward(backend.model, data)
@@ -455,19 +453,14 @@ def test_odometry_of_a_frame_fixed_to_the_root_places_the_root():
     assert root.position[2] == pytest.approx(0.15)
 
 
-def test_odometry_frame_on_a_moving_link_is_refused_unknown_frame_warned(caplog):
+def test_mirror_takes_odometry_as_the_root_pose_whatever_its_frame_label():
+    """Frames are the session's business: the backend moves the root and logs nothing."""
     backend = EmbeddedBackend(ROOM, parse_urdf(FOOTPRINT_ROBOT), search_path=SEARCH)
-    moving = OdometrySample(position=np.zeros(3), orientation=np.array([0, 0, 0, 1.0]),
-                            child_frame_id='arm')
-    with pytest.raises(BackendError, match='"arm" moves with joints'):
-        backend.mirror(moving)
-    with caplog.at_level('WARNING', logger='twin_bridge.embedded.embedded_backend'):
-        for _ in range(3):
-            backend.mirror(OdometrySample(position=np.array([0.5, 0, 0]),
-                                          orientation=np.array([0, 0, 0, 1.0]),
-                                          child_frame_id='chassis'))
-    assert sum('"chassis"' in r.getMessage() for r in caplog.records) == 1  # once
-    np.testing.assert_allclose(backend.odometry().position, [0.5, 0, 0])
+    for frame in ('base_link', 'base_footprint', 'arm', 'chassis'):
+        backend.mirror(OdometrySample(position=np.array([0.5, 0, 0]),
+                                      orientation=np.array([0, 0, 0, 1.0]),
+                                      child_frame_id=frame))
+        np.testing.assert_array_equal(backend.odometry().position, [0.5, 0, 0])
 
 
 def test_mimic_joint_follows_its_master():

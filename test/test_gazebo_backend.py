@@ -206,20 +206,25 @@ FOOTPRINT_URDF = """<robot name="fp_bot">
 
 
 def test_base_footprint_odometry_places_the_model_root():
-    """set_pose moves the model frame (the URDF root): a base_footprint pose is converted."""
+    """set_pose moves the model frame (the URDF root): the session converts a base_footprint
+    pose once, the backend sends what it is given."""
     from twin_bridge.description.robot_description import parse_urdf
+    from twin_bridge.twin.twin_session import TwinSession
     with RosTestContext('fake_gazebo_frames') as ros:
         service = FakePoseService()
         backend = GazeboBackend(ros.node, parse_urdf(FOOTPRINT_URDF), world_name='warehouse',
                                 pose_sender=service)
         try:
-            sample = replace(_odometry(1.0, 2.0, 0.3), child_frame_id='base_footprint')
-            backend.mirror(odometry=sample)
+            session = TwinSession(backend)           # the robot comes from the backend
+            sample = replace(_odometry(1.0, 2.0, 0.3), child_frame_id='base_footprint',
+                             stamp_ns=10)
+            assert session.on_odometry(sample, 1.0, 10).accepted
             _, pose = service.requests[0]
             np.testing.assert_allclose(pose.position, [1.0, 2.0, 0.15], atol=1e-12)
             np.testing.assert_allclose(pose.orientation, sample.orientation, atol=1e-12)
-            with pytest.raises(BackendError, match='moves relative to the root'):
-                backend.mirror(odometry=replace(sample, child_frame_id='mast'))
+            moving = session.on_odometry(replace(sample, child_frame_id='mast'), 1.1, 10)
+            assert moving.verdict.reason.value == 'moving_child_frame'
+            assert len(service.requests) == 1
         finally:
             backend.close()
 

@@ -13,7 +13,6 @@ def test_empty_summary_is_nan_with_zero_rate():
     assert summary.count == 0 and summary.window_count == 0
     assert summary.rate_hz == 0.0
     assert math.isnan(summary.p99) and math.isnan(summary.min)
-    assert 'no samples' in summary.format_ms()
 
 
 def test_percentiles_match_numpy_on_random_data():
@@ -66,14 +65,6 @@ def test_clear_and_bad_arguments():
         LatencyStats(capacity=0)
     with pytest.raises(ValueError, match='window_s'):
         LatencyStats(window_s=0.0)
-
-
-def test_format_ms_reports_milliseconds():
-    stats = LatencyStats()
-    stats.add(0.0015, 0.0)
-    stats.add(0.0025, 0.1)
-    text = stats.summary().format_ms()
-    assert 'p50=2.000' in text and 'max=2.500' in text and 'rate=10.0 Hz' in text
 
 
 def test_nan_latency_counts_for_rate_but_not_for_percentiles():

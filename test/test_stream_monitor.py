@@ -17,14 +17,16 @@ def test_input_counts_rejections_and_rate():
     m.record_rejected('unknown_joint')
     status = m.status(0.2)
     assert status.level is Level.OK and status.message == 'ok'
-    assert status.value('received') == '21'
-    assert status.value('accepted') == '16'
-    assert status.value('rejected') == '5'
-    assert status.value('rejected.non_finite') == '4'
-    assert status.value('rejected.unknown_joint') == '1'
-    assert float(status.value('rate_hz')) == pytest.approx(100.0 * 15 / 18, abs=0.01)
-    assert status.value('age_ms.p50') == '2.000'
-    assert status.value('stale') == 'false'
+    assert status.counts == {'received': 21, 'accepted': 16, 'rejected': 5,
+                             'rejected.non_finite': 4, 'rejected.unknown_joint': 1,
+                             'stale_events': 0}
+    assert status.summary.rate_hz == pytest.approx(100.0 * 15 / 18)
+    assert status.summary.p50 == pytest.approx(0.002)
+    assert not status.stale
+    values = dict(status.values)                 # the same figures as diagnostic strings
+    assert values['received'] == '21' and values['rejected.non_finite'] == '4'
+    assert values['age_ms.p50'] == '2.000' and values['stale'] == 'false'
+    assert values['rate_hz'] == f'{100.0 * 15 / 18:.2f}'
 
 
 def test_never_received_is_waiting_then_error():
@@ -33,7 +35,7 @@ def test_never_received_is_waiting_then_error():
     level, message = m.level(12.5)
     assert level is Level.ERROR and 'no accepted sample in 2.5 s since start' in message
     assert not m.poll(12.5)          # never received is not a "went stale" event
-    assert m.status(12.5).value('stale') == 'false'
+    assert not m.status(12.5).stale
 
 
 def test_stale_warn_error_and_recovery():
@@ -45,13 +47,13 @@ def test_stale_warn_error_and_recovery():
     assert not m.poll(1.7)                       # reported once per stale period
     level, message = m.level(3.1)
     assert level is Level.ERROR and 'stale: no accepted sample for 2.10 s' in message
-    assert m.status(3.1).value('stale') == 'true'
+    assert m.status(3.1).stale and dict(m.status(3.1).values)['stale'] == 'true'
     m.record_rejected('non_finite')              # a rejected sample does not recover it
     assert m.level(3.2)[0] is Level.ERROR
     assert m.record_good(3.3, 0.001)             # the next good one does
     assert m.level(3.3) == (Level.OK, 'ok') and not m.stale
     assert not m.record_good(3.4, 0.001)
-    assert m.status(3.4).value('stale_events') == '1'
+    assert m.status(3.4).counts['stale_events'] == 1
 
 
 def test_output_without_timeout_counts_published_and_latency():
@@ -60,9 +62,10 @@ def test_output_without_timeout_counts_published_and_latency():
     m.record_good(1.0, 0.0005)
     m.record_good(1.1, 0.0015)
     status = m.status(1.1)
-    assert status.value('published') == '2' and status.value('received') is None
-    assert status.value('latency_ms.max') == '1.500'
-    assert status.value('latency_ms.min') == '0.500'
+    assert status.counts == {'published': 2, 'stale_events': 0}
+    assert status.summary.max == pytest.approx(0.0015)
+    assert status.summary.min == pytest.approx(0.0005)
+    assert dict(status.values)['latency_ms.max'] == '1.500'
     assert m.level(1000.0)[0] is Level.OK        # no timeout: never stale
     line = m.summary_line(1.1)
     assert line.startswith('virtual/odom: published=2') and 'max=1.500' in line

@@ -1,12 +1,14 @@
 """Tests for twin_bridge.twin.validation: every rejection class, normalisation and stamp rules."""
 
+import math
+
 import numpy as np
 import pytest
 
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.twin.validation import (
+    JointStateCheck,
     RejectReason,
-    StampGuard,
     check_joint_state,
     check_odometry,
 )
@@ -123,79 +125,82 @@ def test_quaternion_tolerance_is_configurable():
     assert check_odometry(odom(quat=(0, 0, 0, 1.005)), quaternion_tolerance=0.01).ok
 
 
-def test_stamp_guard_future_and_backwards():
-    guard = StampGuard(max_future_ns=500_000_000)
-    now = 1_000_000_000_000
-    assert guard.check(now + 400_000_000, now) == (None, '')
-    reason, detail = guard.check(now + 600_000_000, now)
-    assert reason is RejectReason.FUTURE_STAMP and '0.600 s in the future' in detail
-    guard.accept(now)
-    assert guard.check(now, now)[0] is None            # equal stamps are fine
-    reason, detail = guard.check(now - 1_000_000, now)
-    assert reason is RejectReason.STAMP_BACKWARDS and '0.001000 s' in detail
-    assert guard.last_ns == now                        # a check never moves the guard
-    assert guard.check(now + 1, now)[0] is None        # an isolated stale sample is forgotten
-    guard.accept(now + 1)
-    assert guard.check(now - 500, now)[0] is RejectReason.STAMP_BACKWARDS
-    with pytest.raises(ValueError):
-        StampGuard(-1)
-    with pytest.raises(ValueError):
-        StampGuard(0, resync_samples=0)
-
-
-MS = 1_000_000
-
-
-def test_stamp_guard_follows_a_new_timeline_after_n_increasing_samples():
-    guard = StampGuard(max_future_ns=0, resync_samples=10)
-    now = 1_000_000_000_000
-    guard.accept(now)
-    back = now - 30_000 * MS                           # the clock jumped back 30 s
-    for i in range(9):
-        reason, detail = guard.check(back + i * 20 * MS, now)
-        assert reason is RejectReason.STAMP_BACKWARDS, i
-        assert f'{i + 1} consecutive increasing samples' in detail
-    guard.check(back + 8 * 20 * MS, now)               # a repeated stamp does not count...
-    assert guard.check(back + 8 * 20 * MS, now)[0] is RejectReason.STAMP_BACKWARDS
-    assert guard.check(back + 9 * 20 * MS, now) == (None, '')   # ...the 10th increasing does
-    assert guard.last_ns == now and guard.timeline_resets == 0
-    assert guard.accept(back + 9 * 20 * MS) == 30_000 * MS - 180 * MS
-    assert guard.timeline_resets == 1 and guard.last_ns == back + 180 * MS
-    assert guard.check(back + 200 * MS, now)[0] is None         # the new timeline runs on
-    assert guard.accept(back + 200 * MS) == 0
-
-
-def test_stamp_guard_run_is_broken_by_going_back_or_by_the_current_timeline():
-    guard = StampGuard(max_future_ns=0, resync_samples=4)
-    now = 1_000_000_000_000
-    guard.accept(now)
-    for stamp in (now - 100 * MS, now - 90 * MS, now - 80 * MS):
-        assert guard.check(stamp, now)[0] is RejectReason.STAMP_BACKWARDS
-    # a sample older than the run starts a new run (a stuck or replaying source)
-    assert guard.check(now - 95 * MS, now)[0] is RejectReason.STAMP_BACKWARDS
-    assert guard.check(now - 85 * MS, now)[0] is RejectReason.STAMP_BACKWARDS
-    assert guard.check(now - 84 * MS, now)[0] is RejectReason.STAMP_BACKWARDS
-    # the current timeline is alive: accepting from it ends the run
-    assert guard.check(now + 0, now)[0] is None
-    guard.accept(now)
-    assert guard.check(now - 83 * MS, now)[0] is RejectReason.STAMP_BACKWARDS
-    assert 'increasing samples' in guard.check(now - 82 * MS, now)[1]
-    assert guard.timeline_resets == 0
-
-
-def test_stamp_guard_follows_a_slow_new_timeline_after_its_span():
-    guard = StampGuard(max_future_ns=0, resync_samples=10, resync_span_ns=1000 * MS)
-    now = 1_000_000_000_000
-    guard.accept(now)
-    back = now - 60_000 * MS
-    assert guard.check(back, now)[0] is RejectReason.STAMP_BACKWARDS
-    assert guard.check(back + 2000 * MS, now)[0] is RejectReason.STAMP_BACKWARDS  # 2 samples
-    assert guard.check(back + 2500 * MS, now)[0] is None        # 3 samples spanning >= 1 s
-    assert guard.accept(back + 2500 * MS) > 0
-
-
 def test_reason_values_are_stable_diagnostic_names():
     assert {r.value for r in RejectReason} >= {
         'empty', 'no_positions', 'length_mismatch', 'non_finite', 'unknown_joint',
         'duplicate_joint', 'zero_quaternion', 'non_unit_quaternion', 'future_stamp',
-        'stamp_backwards'}
+        'stamp_backwards', 'negative_stamp', 'out_of_range', 'moving_child_frame'}
+
+
+# -- magnitudes, quoting, the cached fast path (issue 8) ---------------------------------------
+
+@pytest.mark.parametrize('sample, words', [
+    (odom(pos=(1e100, 0, 0)), 'position out of range (x: |value| > 1e+06)'),
+    (odom(pos=(0, 0, 2e154)), 'position out of range (z'),
+    (odom(pos=(0, -1.5e6, 0)), 'position out of range (y'),
+    (odom(lin=(0, 0, 1e7)), 'linear_velocity out of range (z'),
+    (odom(ang=(1e300, 1e300, 0)), 'angular_velocity out of range (x, y'),
+])
+def test_odometry_beyond_the_magnitude_bound_is_out_of_range(sample, words):
+    verdict = check_odometry(sample)
+    assert verdict.reason is RejectReason.OUT_OF_RANGE and words in verdict.detail
+    assert check_odometry(odom(pos=(1e6, -1e6, 0.0), lin=(1e6, 0, 0))).ok  # the bound itself
+    assert check_odometry(odom(pos=(5.0, 0, 0)), max_magnitude=1.0).reason is (
+        RejectReason.OUT_OF_RANGE)
+
+
+def test_joint_values_beyond_their_bounds_are_out_of_range():
+    # positions get more room: continuous wheel joints accumulate their angle
+    assert check_joint_state(joints(pos=(5e8, -5e8)), KNOWN).ok
+    far = check_joint_state(joints(pos=(0.0, 2e9)), KNOWN)
+    assert far.reason is RejectReason.OUT_OF_RANGE and 'positions out of range (b' in far.detail
+    fast = check_joint_state(joints(vel=(2e6, np.nan)), KNOWN)
+    assert fast.reason is RejectReason.OUT_OF_RANGE and '(a: |value| > 1e+06)' in fast.detail
+    assert check_joint_state(joints(pos=(1e200, 0.0)), KNOWN).reason is RejectReason.OUT_OF_RANGE
+    assert check_joint_state(joints(pos=(np.inf, 0.0)), KNOWN).reason is RejectReason.NON_FINITE
+
+
+def test_rejection_texts_quote_few_and_shortened_names():
+    huge = 'n' * 1_000_000
+    verdict = check_joint_state(joints(names=('a', huge)), KNOWN)
+    assert verdict.reason is RejectReason.UNKNOWN_JOINT
+    assert len(verdict.detail) < 300 and '…(1000000 chars)' in verdict.detail
+    many = tuple(f'x{i}' for i in range(50)) + (huge,)
+    verdict = check_joint_state(joints(names=many, pos=np.zeros(51)), KNOWN)
+    assert len(verdict.detail) < 300 and 'and 46 more' in verdict.detail
+    verdict = check_joint_state(joints(names=(huge, huge)), KNOWN)
+    assert verdict.reason is RejectReason.DUPLICATE_JOINT and len(verdict.detail) < 300
+    verdict = check_joint_state(JointStateSample(('a', huge), np.array([0.0, np.nan])),
+                                frozenset({'a', huge}))
+    assert verdict.reason is RejectReason.NON_FINITE and len(verdict.detail) < 300
+
+
+def test_good_samples_pass_through_without_copies():
+    sample = joints()
+    assert check_joint_state(sample, KNOWN).sample is sample
+    pose = odom()
+    assert check_odometry(pose).sample is pose        # exactly unit: kept bit for bit
+    q = np.array([0.0, 0.0, np.sin(0.3), np.cos(0.3)]) * (1 + 1e-12)
+    normalised = check_odometry(odom(quat=q)).sample.orientation
+    assert np.array_equal(normalised, q / math.hypot(*q))   # divided once by its norm
+
+
+def test_cached_name_resolution_matches_the_uncached_reference():
+    """JointStateCheck remembers name tuples: every verdict equals a fresh check's."""
+    rng = np.random.default_rng(4)
+    for ignore in (False, True):
+        check = JointStateCheck(KNOWN, ignore_unknown=ignore, cache_size=3)
+        pool = [('a', 'b'), ('c',), ('a', 'x'), ('b', 'a', 'c'), ('x', 'y'), ('a', 'a')]
+        for _ in range(200):
+            names = pool[rng.integers(len(pool))]
+            pos = rng.choice([0.5, -1.0, np.nan, 1e10], size=len(names), p=[.6, .3, .05, .05])
+            sample = joints(names=names, pos=pos, vel=rng.normal(size=len(names)))
+            got = check(sample)
+            want = check_joint_state(sample, KNOWN, ignore_unknown=ignore)
+            assert (got.reason, got.detail, got.ignored) == (want.reason, want.detail,
+                                                             want.ignored)
+            if want.ok:
+                assert got.sample.names == want.sample.names
+                np.testing.assert_array_equal(got.sample.positions, want.sample.positions)
+                np.testing.assert_array_equal(got.sample.velocities, want.sample.velocities)
+        assert len(check._cache) <= 3

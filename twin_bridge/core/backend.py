@@ -33,7 +33,17 @@ class SimulatorBackend(ABC):
                joints: JointStateSample | None = None) -> None:
         """Put the twin in the given base pose and/or joint positions (any subset of joints).
 
-        Inputs are already validated; an unknown joint name raises :class:`BackendError`.
+        The caller (:class:`~twin_bridge.twin.twin_session.TwinSession`) has validated and
+        converted every input once, so a backend checks nothing of it again:
+
+        - ``odometry`` is the pose and twist of the robot's **root link** in the odom frame
+          (its ``child_frame_id`` is not looked at); every value is finite and bounded, and
+          ``orientation`` is a unit ``(x, y, z, w)`` quaternion, to be stored as given;
+        - ``joints`` has one finite position (and velocity, if any) per name and no name
+          twice; ``efforts`` is ``None``.
+
+        :raise BackendError: a joint name the twin does not have as a movable joint (names are
+            the one thing a backend knows better than its caller)
         """
 
     @abstractmethod

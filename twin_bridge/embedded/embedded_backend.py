@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-import logging
-import math
 from pathlib import Path
 import threading
 
@@ -13,11 +10,11 @@ import numpy as np
 
 from twin_bridge.core.backend import SimulatorBackend
 from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.quoting import quote_names
 from twin_bridge.core.state import JointStateSample, OdometrySample
-from twin_bridge.core.transforms import quat_to_matrix, quat_wxyz_to_xyzw
+from twin_bridge.core.transforms import quat_wxyz_to_xyzw
 from twin_bridge.description.resources import find_world
 from twin_bridge.description.robot_description import RobotDescription
-from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.embedded.mujoco_robot import (
     FREE_JOINT_NAME,
     LIDAR_SITE_NAME,
@@ -29,12 +26,12 @@ from twin_bridge.errors import BackendError, RobotDescriptionError
 
 __all__ = ['CULLED_GEOM_GROUP', 'ROBOT_PREFIX', 'EmbeddedBackend']
 
-LOGGER = logging.getLogger(__name__)
-
 #: Prefix of every robot element name inside the combined MuJoCo model.
 ROBOT_PREFIX = 'robot/'
 #: Geom group reserved for geoms a scan skips (out of the scan plane); never cast against.
 CULLED_GEOM_GROUP = 5
+# Distinct joint-name subsets whose qpos/dof addresses are kept (oldest evicted first).
+_SUBSET_CACHE_SIZE = 32
 
 
 class EmbeddedBackend(SimulatorBackend):
@@ -104,17 +101,18 @@ class EmbeddedBackend(SimulatorBackend):
     def _resolve_ids(self) -> None:
         m = self.model
         free = m.joint(ROBOT_PREFIX + FREE_JOINT_NAME)
-        self._free_qpos = int(free.qposadr[0])
+        self._free_qpos = a = int(free.qposadr[0])
         self._free_dof = int(free.dofadr[0])
+        # qpos holds (px, py, pz, qw, qx, qy, qz): the (x, y, z, w) order as addresses.
+        self._quat_xyzw = np.array([a + 4, a + 5, a + 6, a + 3], dtype=np.intp)
+        self._pose_xyzw = np.r_[a:a + 3, self._quat_xyzw]
+        self._quat_neg = np.zeros(4)      # scratch: the inverse rotation, for read-back
         self._joint_names = tuple(self._robot.movable_joint_names)
         self._joint_index: dict[str, int] = {n: i for i, n in enumerate(self._joint_names)}
         joints = [m.joint(ROBOT_PREFIX + n) for n in self._joint_names]
         self._qpos_adr = np.array([int(j.qposadr[0]) for j in joints], dtype=np.intp)
         self._dof_adr = np.array([int(j.dofadr[0]) for j in joints], dtype=np.intp)
         self._subset_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
-        # Links rigidly fixed to the root, usable as odometry child frames (base_footprint...).
-        self._frames = FixedFrames(self._robot)
-        self._warned_frames: set[str] = set()
         wheels = self._robot.wheel_joint_names or ()
         self._wheel_names = tuple(wheels)
         self._wheel_index = {n: i for i, n in enumerate(self._wheel_names)}
@@ -196,45 +194,27 @@ class EmbeddedBackend(SimulatorBackend):
 
     def mirror(self, odometry: OdometrySample | None = None,
                joints: JointStateSample | None = None) -> None:
-        """Set the base pose (and twist) and any subset of joint positions (and velocities).
+        """Set the root's pose (and twist) and any subset of joint positions (and velocities).
 
-        Mimic joints (URDF ``<mimic>``) then follow their masters, whether or not the sample
-        names them. Nothing changes when an input is refused.
+        Inputs follow :meth:`SimulatorBackend.mirror`'s contract (validated, root frame, unit
+        quaternion) and are written as given: a pose reads back bit for bit. Mimic joints
+        (URDF ``<mimic>``) then follow their masters, whether or not the sample names them.
+        Nothing changes when an input is refused.
 
-        The odometry pose and twist are those of its ``child_frame_id``: the root link, or any
-        link fixed to it (e.g. ``base_footprint`` under a ``base_link`` root), converted to the
-        root's.
-
-        :raise BackendError: a joint name the robot does not have as a movable joint, array
-            lengths that do not match, a non-finite value, a zero quaternion, or an odometry
-            child frame that moves relative to the root
+        :raise BackendError: a joint name the robot does not have as a movable joint
         """
-        qpos_idx = dof_idx = None
-        if odometry is not None:
-            _check('odometry position', odometry.position, 3)
-            norm2 = _check('odometry orientation', odometry.orientation, 4)
-            if norm2 == 0.0:
-                raise BackendError('odometry orientation is a zero quaternion')
-            _check('odometry linear velocity', odometry.linear_velocity, 3)
-            _check('odometry angular velocity', odometry.angular_velocity, 3)
-            odometry = self._root_odometry(odometry, norm2)
         if joints is not None:
             qpos_idx, dof_idx = self._joint_indices(joints.names)
-            _check('joint positions', joints.positions, len(joints.names))
-            if joints.velocities is not None:
-                _check('joint velocities', joints.velocities, len(joints.names))
         with self._lock:
             qpos, qvel = self.data.qpos, self.data.qvel
             if odometry is not None:
                 a, d = self._free_qpos, self._free_dof
-                q = odometry.orientation
-                quat = qpos[a + 3:a + 7]
-                quat[:] = (q[3], q[0], q[1], q[2])
-                mujoco.mju_normalize4(quat)
                 qpos[a:a + 3] = odometry.position
+                qpos[self._quat_xyzw] = odometry.orientation
                 # Free joint velocity: linear in the world frame, angular in the body
                 # frame; odometry twist is in the child (here: root) frame.
-                mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, quat)
+                mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity,
+                                      qpos[a + 3:a + 7])
                 qvel[d + 3:d + 6] = odometry.angular_velocity
                 self._pose_known = True
             if joints is not None:
@@ -248,44 +228,22 @@ class EmbeddedBackend(SimulatorBackend):
                 self._joints_known = True
             self._dirty = True
 
-    def _root_odometry(self, odometry: OdometrySample, norm2: float) -> OdometrySample:
-        """``odometry`` (checked; ``norm2``: its quaternion's squared norm) as the pose and
-        twist of the root link: converted from a link fixed to the root, taken as the root
-        for a frame the robot lacks (with a warning once).
-
-        :raise BackendError: the frame is a link that moves relative to the root
-        """
-        frame = odometry.child_frame_id
-        if frame == self._robot.root_link:
-            return odometry
-        if norm2 != 1.0:  # the conversion composes rotations: it needs a unit quaternion
-            odometry = replace(odometry, orientation=odometry.orientation / math.sqrt(norm2))
-        odometry = self._frames.to_root(odometry)
-        if odometry.child_frame_id == self._robot.root_link:
-            return odometry
-        if frame in self._robot.links:
-            raise BackendError(f'odometry child frame "{frame}" moves with joints relative to '
-                               f'the root link "{self._robot.root_link}"; use a frame fixed '
-                               'to the base')
-        if frame not in self._warned_frames:
-            self._warned_frames.add(frame)
-            LOGGER.warning('odometry child frame "%s" is not a link of robot "%s"; taking it '
-                           'as the root link "%s"', frame, self._robot.name,
-                           self._robot.root_link)
-        return odometry
-
     def _joint_indices(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """qpos and dof addresses of ``names``, resolved once per distinct tuple."""
         cached = self._subset_cache.get(names)
         if cached is not None:
             return cached
-        unknown = [n for n in names if n not in self._joint_index]
+        index = self._joint_index
+        unknown = [n for n in names if n not in index]
         if unknown:
-            raise BackendError(f'unknown joint(s) {unknown}; robot "{self._robot.name}" has '
-                               f'movable joints {list(self._joint_names)}')
-        rows = np.array([self._joint_index[n] for n in names], dtype=np.intp)
+            raise BackendError(f'unknown joint(s) {quote_names(unknown)}; robot '
+                               f'"{self._robot.name}" has movable joints '
+                               f'{list(self._joint_names)}')
+        rows = np.array([index[n] for n in names], dtype=np.intp)
         cached = (self._qpos_adr[rows], self._dof_adr[rows])
-        if len(self._subset_cache) < 64:
-            self._subset_cache[names] = cached
+        if len(self._subset_cache) >= _SUBSET_CACHE_SIZE:
+            del self._subset_cache[next(iter(self._subset_cache))]
+        self._subset_cache[names] = cached
         return cached
 
     def _update_kinematics(self) -> None:
@@ -347,20 +305,20 @@ class EmbeddedBackend(SimulatorBackend):
         self._cull_stale = False
 
     def odometry(self) -> OdometrySample | None:
-        """Base pose and twist (twist in the base frame); ``None`` before any pose is known."""
+        """Root pose and twist (twist in the root frame), as mirrored or as dynamics left
+        them; ``None`` before any pose is known."""
         if not self._pose_known:
             return None
         with self._lock:
-            a, d = self._free_qpos, self._free_dof
-            position = self.data.qpos[a:a + 3].copy()
-            orientation = quat_wxyz_to_xyzw(self.data.qpos[a + 3:a + 7])
-            orientation /= np.linalg.norm(orientation)
-            linear_world = self.data.qvel[d:d + 3].copy()
-            angular = self.data.qvel[d + 3:d + 6].copy()
-        linear = quat_to_matrix(orientation).T @ linear_world
-        return OdometrySample(position=position, orientation=orientation,
-                              linear_velocity=linear, angular_velocity=angular,
-                              child_frame_id=self._robot.root_link)
+            qpos, qvel = self.data.qpos, self.data.qvel
+            pose = qpos[self._pose_xyzw]            # one copy: (x, y, z, qx, qy, qz, qw)
+            twist = np.empty(6)
+            twist[3:] = qvel[self._free_dof + 3:self._free_dof + 6]
+            mujoco.mju_negQuat(self._quat_neg, qpos[self._free_qpos + 3:self._free_qpos + 7])
+            mujoco.mju_rotVecQuat(twist[:3], qvel[self._free_dof:self._free_dof + 3],
+                                  self._quat_neg)
+        return OdometrySample(pose[:3], pose[3:], twist[:3], twist[3:], 0, 'odom',
+                              self._robot.root_link)
 
     def joint_state(self) -> JointStateSample | None:
         """Positions and velocities of :attr:`joint_names`; ``None`` before any are known."""
@@ -404,12 +362,6 @@ class EmbeddedBackend(SimulatorBackend):
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def set_base_pose(self, position: np.ndarray, orientation_xyzw: np.ndarray) -> None:
-        """Shortcut for :meth:`mirror` with a root-link pose (``(x, y, z, w)``), zero twist."""
-        self.mirror(OdometrySample(position=np.asarray(position, dtype=float),
-                                   orientation=np.asarray(orientation_xyzw, dtype=float),
-                                   child_frame_id=self._robot.root_link))
-
     def lidar_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """World position and ``(x, y, z, w)`` orientation of the lidar sensor frame."""
         if self._lidar is None:
@@ -421,14 +373,3 @@ class EmbeddedBackend(SimulatorBackend):
             mujoco.mju_mat2Quat(quat, self.data.site_xmat[self._site])
         return pos, quat_wxyz_to_xyzw(quat)
 
-
-def _check(what: str, values: np.ndarray, size: int) -> float:
-    """Refuse arrays of the wrong size or with NaN/inf (or absurd magnitudes, > 1e150) before
-    they reach the simulator; return the squared norm."""
-    values = np.asarray(values)
-    if values.shape != (size,):
-        raise BackendError(f'{what}: expected {size} values, got shape {values.shape}')
-    squared = float(values @ values)  # one cheap C call: NaN/inf anywhere makes it non-finite
-    if not math.isfinite(squared):
-        raise BackendError(f'{what}: not finite: {values}')
-    return squared

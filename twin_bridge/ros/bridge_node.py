@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import sys
 import time
 from typing import Any
@@ -17,6 +18,7 @@ from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.description.robot_description import (
     RobotDescription,
     default_robot_path,
@@ -33,14 +35,7 @@ from twin_bridge.ros.conversions import (
 )
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
-from twin_bridge.twin.twin_session import (
-    INPUT_JOINT_STATES,
-    OUTPUT_JOINT_STATES,
-    OUTPUT_ODOM,
-    OUTPUT_SCAN,
-    InputOutcome,
-    TwinSession,
-)
+from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, InputOutcome, TwinSession
 
 NODE_NAME = 'twin_bridge'
 WARN_THROTTLE_S = 2.0
@@ -80,13 +75,20 @@ class TwinBridgeNode(Node):
         self.robot = load_robot(cfg)
         self.backend = make_backend(self, cfg, self.robot)
         scan_rate = cfg.scan_rate_for(self.backend.lidar)
-        self.session = TwinSession(self.backend, cfg.session_config(scan_rate),
-                                   now=time.monotonic(), robot=self.robot)
+        session_config = replace(cfg.session_config(scan_rate),  # the caps pick the output path
+                                 joint_states_rate=cfg.joint_states_rate, odom_rate=cfg.odom_rate)
+        self.session = TwinSession(self.backend, session_config, now=time.monotonic(),
+                                   robot=self.robot)
+        # One logger per input stream: rclpy throttles per logger and call site.
+        self._input_loggers = {stream: self.get_logger().get_child(stream)
+                               for stream in (INPUT_JOINT_STATES, INPUT_ODOM)}
 
         state_qos = qos_profile(cfg.state_qos, cfg.qos_depth)
         self._joints_pub = self.create_publisher(JointState, cfg.output_joint_states_topic,
                                                  state_qos)
         self._odom_pub = self.create_publisher(Odometry, cfg.output_odom_topic, state_qos)
+        # One message per output, rewritten for each publication (publish() serialises it).
+        self._joints_msg, self._odom_msg = JointState(), Odometry()
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._scan_pub = None
         if scan_rate > 0:
@@ -101,9 +103,12 @@ class TwinBridgeNode(Node):
                                  self._on_joint_state, input_qos)
         self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, input_qos)
         if cfg.joint_states_rate > 0:
-            self.create_timer(1.0 / cfg.joint_states_rate, self._publish_joint_states)
+            self.create_timer(1.0 / cfg.joint_states_rate,
+                              lambda: self._publish_joint_states(
+                                  self.session.joint_states_out.take()))
         if cfg.odom_rate > 0:
-            self.create_timer(1.0 / cfg.odom_rate, self._publish_odometry)
+            self.create_timer(1.0 / cfg.odom_rate,
+                              lambda: self._publish_odometry(self.session.odom_out.take()))
         self.create_timer(cfg.diagnostics_period, self._publish_diagnostics)
         self.create_timer(min(cfg.stale_timeout / 4, cfg.diagnostics_period), self._check_health)
         self.get_logger().info(
@@ -134,51 +139,46 @@ class TwinBridgeNode(Node):
     def _on_joint_state(self, msg: JointState) -> None:
         outcome = self.session.on_joint_state(joint_state_from_msg(msg), time.monotonic(),
                                               self._wall_ns())
+        self._publish_joint_states(outcome.output)
         self._report(outcome)
-        if outcome.accepted and not self.config.joint_states_rate:
-            self._publish_joint_states()
 
     def _on_odometry(self, msg: Odometry) -> None:
         outcome = self.session.on_odometry(odometry_from_msg(msg), time.monotonic(),
                                            self._wall_ns())
+        self._publish_odometry(outcome.output)
         self._report(outcome)
-        if outcome.accepted and not self.config.odom_rate:
-            self._publish_odometry()
 
     def _report(self, outcome: InputOutcome) -> None:
-        if outcome.recovered:
-            self.get_logger().info(f'{outcome.stream}: receiving again')
-        for note in outcome.notes:  # the session emits each one once per occasion
-            self.get_logger().warning(note)
-        if outcome.accepted:
+        if outcome.accepted and not outcome.notes and not outcome.recovered:
             return
-        # One call site per stream: rclpy throttles per call site.
-        if outcome.stream == INPUT_JOINT_STATES:
-            self.get_logger().warning(outcome.describe(), throttle_duration_sec=WARN_THROTTLE_S)
-        else:
-            self.get_logger().warning(outcome.describe(), throttle_duration_sec=WARN_THROTTLE_S)
+        logger = self._input_loggers[outcome.stream]
+        if outcome.recovered:
+            logger.info(f'{outcome.stream}: receiving again')
+        if outcome.notes:  # each occasion once, but input-made names can make many
+            logger.warning('; '.join(outcome.notes), throttle_duration_sec=WARN_THROTTLE_S)
+        if not outcome.accepted:
+            logger.warning(outcome.describe(), throttle_duration_sec=WARN_THROTTLE_S)
 
     # -- outputs -----------------------------------------------------------------------------
-    def _publish_joint_states(self) -> None:
-        sample = self.session.take_joint_state_output()
+    def _publish_joint_states(self, sample: JointStateSample | None) -> None:
         if sample is not None:
-            self._joints_pub.publish(joint_state_to_msg(sample))
-            self.session.published(OUTPUT_JOINT_STATES, time.monotonic())
+            self._joints_pub.publish(joint_state_to_msg(sample, msg=self._joints_msg))
+            self.session.joint_states_out.published(time.monotonic())
 
-    def _publish_odometry(self) -> None:
-        sample = self.session.take_odometry_output()
+    def _publish_odometry(self, sample: OdometrySample | None) -> None:
         if sample is not None:
             # The session names the frame whose pose this is; base_frame only relabels it.
             self._odom_pub.publish(odometry_to_msg(
-                sample, self.config.odom_frame, self.config.base_frame or sample.child_frame_id))
-            self.session.published(OUTPUT_ODOM, time.monotonic())
+                sample, self.config.odom_frame, self.config.base_frame or sample.child_frame_id,
+                self._odom_msg))
+            self.session.odom_out.published(time.monotonic())
 
     def _publish_scan(self) -> None:
-        result = self.session.scan_output(self._wall_ns())
+        result = self.session.scan_out.take(self._wall_ns())
         if result is not None:
             scan, stamp_ns = result
             self._scan_pub.publish(scan_to_msg(scan, stamp_ns, self.config.lidar_frame or None))
-            self.session.published(OUTPUT_SCAN, time.monotonic())
+            self.session.scan_out.published(time.monotonic())
 
     # -- health ------------------------------------------------------------------------------
     def _check_health(self) -> None:

@@ -27,10 +27,10 @@ from std_msgs.msg import Float64
 
 from twin_bridge.core.backend import SimulatorBackend
 from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.quoting import quote_names
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.core.transforms import Pose
 from twin_bridge.description.resources import find_world
-from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.errors import BackendError, TwinBridgeError
 from twin_bridge.gazebo.gz_topics import (
     DEFAULT_GZ_TOPIC_PREFIX,
@@ -141,7 +141,6 @@ class GazeboBackend(SimulatorBackend):
                  request_timeout: float = 1.0) -> None:
         self._node = node
         self._robot = robot
-        self._frames = FixedFrames(robot)
         self._model_name = model_name
         self._joint_names = tuple(robot.movable_joint_names)
         self._lidar: LidarSpec | None = robot.lidar
@@ -187,33 +186,33 @@ class GazeboBackend(SimulatorBackend):
         """The robot's lidar (Gazebo renders it: ``gpu_lidar``)."""
         return self._lidar
 
+    @property
+    def robot(self) -> object:
+        """The robot description Gazebo was given (names the odometry frames)."""
+        return self._robot
+
     def mirror(self, odometry: OdometrySample | None = None,
                joints: JointStateSample | None = None) -> None:
-        """Command joint positions (published now) and the base pose (latest wins, one
+        """Command joint positions (published now) and the root's pose (latest wins, one
         ``set_pose`` request in flight). Returns without waiting for Gazebo.
+
+        Inputs follow :meth:`SimulatorBackend.mirror`'s contract: ``set_pose`` places the
+        model frame, i.e. the root link, which is the frame ``odometry`` is in.
 
         :raise BackendError: for a joint the robot does not have
         """
         if joints is not None:
-            unknown = [n for n in joints.names if n not in self._commands]
+            commands = self._commands
+            unknown = [n for n in joints.names if n not in commands]
             if unknown:
-                raise BackendError(f'unknown joint(s) {unknown}; the Gazebo twin has movable '
-                                   f'joints {list(self._joint_names)}')
-            for name, position in zip(joints.names, joints.positions, strict=True):
-                publisher, message = self._commands[name]
-                message.data = float(position)
+                raise BackendError(f'unknown joint(s) {quote_names(unknown)}; the Gazebo twin '
+                                   f'has movable joints {list(self._joint_names)}')
+            for name, position in zip(joints.names, joints.positions.tolist(), strict=True):
+                publisher, message = commands[name]
+                message.data = position
                 publisher.publish(message)
         if odometry is not None:
-            # set_pose places the model frame, i.e. the root link: convert a pose of a link
-            # fixed to it (base_footprint...) first.
-            odometry = self._frames.to_root(odometry)
-            if (odometry.child_frame_id in self._robot.links
-                    and odometry.child_frame_id != self._robot.root_link):
-                raise BackendError(f'odometry child frame "{odometry.child_frame_id}" moves '
-                                   f'relative to the root link "{self._robot.root_link}"; '
-                                   'use a frame fixed to the base')
-            self._poses.submit(Pose(np.array(odometry.position, dtype=float),
-                                    np.array(odometry.orientation, dtype=float)))
+            self._poses.submit(Pose(odometry.position, odometry.orientation))
         else:
             self._poses.poll()
 

@@ -33,15 +33,6 @@ class LatencySummary:
         """The summary as a plain dict (JSON-friendly apart from ``nan``)."""
         return asdict(self)
 
-    def format_ms(self) -> str:
-        """One line with the latency figures in milliseconds, e.g. for a log or a table."""
-        if self.window_count == 0:
-            return f'n={self.count} (no samples in window)'
-        return (f'n={self.count} rate={self.rate_hz:.1f} Hz latency ms: '
-                f'min={self.min * 1e3:.3f} avg={self.mean * 1e3:.3f} '
-                f'p50={self.p50 * 1e3:.3f} p95={self.p95 * 1e3:.3f} '
-                f'p99={self.p99 * 1e3:.3f} max={self.max * 1e3:.3f}')
-
 
 class LatencyStats:
     """Latency samples with their arrival times, kept in a fixed-size ring buffer.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum
 import math
 
@@ -21,16 +22,20 @@ class Level(IntEnum):
 
 @dataclass(frozen=True)
 class StreamStatus:
-    """A stream's health at one moment: what a ``DiagnosticStatus`` carries, without ROS."""
+    """A stream's health at one moment: what a ``DiagnosticStatus`` carries, without ROS.
+
+    ``values`` are the diagnostic key/value strings; the same figures as numbers are in
+    ``counts`` (every count shown: ``received``, ``rejected.<reason>``, counters...),
+    ``summary`` (rate and latency in seconds) and ``stale``.
+    """
 
     name: str
     level: Level
     message: str
     values: tuple[tuple[str, str], ...]
-
-    def value(self, key: str) -> str | None:
-        """The value stored under ``key`` (``None`` if absent)."""
-        return dict(self.values).get(key)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    summary: LatencySummary | None = None
+    stale: bool = False
 
 
 def _ms(seconds: float) -> str:
@@ -152,16 +157,18 @@ class StreamMonitor:
         level, message = self.level(now)
         s = self.summary(now)
         latency_key = 'age' if self.kind == 'input' else 'latency'
-        values: list[tuple[str, str]] = [('kind', self.kind)]
+        counts: dict[str, int] = {}
         if self.kind == 'input':
-            values += [('received', str(self.received)), ('accepted', str(self.good)),
-                       ('rejected', str(self.rejected))]
-            values += [(f'rejected.{reason}', str(count))
-                       for reason, count in sorted(self.rejections.items())]
+            counts.update(received=self.received, accepted=self.good, rejected=self.rejected)
+            counts.update((f'rejected.{reason}', count)
+                          for reason, count in sorted(self.rejections.items()))
         else:
-            values += [('published', str(self.good))]
-        values += [(counter, str(count)) for counter, count in self.counters.items()]
+            counts['published'] = self.good
+        counts.update(self.counters)
+        values: list[tuple[str, str]] = [('kind', self.kind)]
+        values += [(key, str(count)) for key, count in counts.items()]
         last_age = math.nan if self.last_good_time is None else now - self.last_good_time
+        stale = level != Level.OK and self.last_good_time is not None
         values += [
             ('rate_hz', f'{s.rate_hz:.2f}'),
             ('window_count', str(s.window_count)),
@@ -172,11 +179,11 @@ class StreamMonitor:
             (f'{latency_key}_ms.p99', _ms(s.p99)),
             (f'{latency_key}_ms.max', _ms(s.max)),
             ('since_last_s', 'nan' if math.isnan(last_age) else f'{last_age:.3f}'),
-            ('stale', 'true' if level != Level.OK and self.last_good_time is not None
-             else 'false'),
+            ('stale', 'true' if stale else 'false'),
             ('stale_events', str(self.stale_events)),
         ]
-        return StreamStatus(self.name, level, message, tuple(values))
+        counts['stale_events'] = self.stale_events
+        return StreamStatus(self.name, level, message, tuple(values), counts, s, stale)
 
     def summary_line(self, now: float) -> str:
         """One line for a shutdown log: counts, rejections, rate and latency."""

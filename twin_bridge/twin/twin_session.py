@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 import math
 from typing import TYPE_CHECKING, Any
 
 from twin_bridge.core.backend import SimulatorBackend
-from twin_bridge.core.lidar import ScanData
+from twin_bridge.core.quoting import quote_names, shorten
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.errors import TwinBridgeError
+from twin_bridge.twin.outputs import ScanOutput, StateOutput
+from twin_bridge.twin.stamp_guard import StampGuard
 from twin_bridge.twin.stream_monitor import StreamMonitor, StreamStatus
 from twin_bridge.twin.validation import (
+    DEFAULT_MAX_JOINT_POSITION,
+    DEFAULT_MAX_MAGNITUDE,
     DEFAULT_QUATERNION_TOLERANCE,
+    JointStateCheck,
     RejectReason,
-    StampGuard,
     Verdict,
-    check_joint_state,
     check_odometry,
 )
 
@@ -51,7 +54,9 @@ OUTPUT_SCAN = 'virtual/scan'
 COUNTER_UNSTAMPED = 'unstamped'                      # header.stamp 0: stamped on receipt
 COUNTER_TIMELINE_RESET = 'timeline_reset'            # stamps jumped back and were followed
 COUNTER_IGNORED_UNKNOWN_JOINT = 'ignored.unknown_joint'  # samples stripped of unknown names
+# Input-named things noted once each, at most this many (shortened) per stream.
 _MAX_REPORTED_NAMES = 256
+_MAX_REPORTED_FRAMES = 16
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,11 @@ class SessionConfig:
     is reported stale after ``max(stale_timeout, 3 * scan_period)`` without one.
     ``ignore_unknown_joints``: mirror the known joints of a joint-state sample that also
     names joints the twin lacks (counted as ``ignored.unknown_joint``) instead of rejecting
-    it as ``unknown_joint``.
+    it as ``unknown_joint``. ``max_magnitude`` bounds odometry positions (m), twists and joint
+    velocities, ``max_joint_position`` joint positions (m or rad): beyond, a sample is
+    rejected as ``out_of_range`` (see :mod:`twin_bridge.twin.validation`).
+    ``joint_states_rate``/``odom_rate`` > 0: that output is published by the node's
+    rate-capped timer (:meth:`StateOutput.take`) instead of once per accepted input.
     """
 
     stale_timeout: float = 0.5
@@ -73,12 +82,17 @@ class SessionConfig:
     stats_capacity: int = 1000
     stats_window_s: float = 10.0
     ignore_unknown_joints: bool = False
+    max_magnitude: float = DEFAULT_MAX_MAGNITUDE
+    max_joint_position: float = DEFAULT_MAX_JOINT_POSITION
+    joint_states_rate: float = 0.0
+    odom_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ('stale_timeout', 'stats_window_s'):
+        for name in ('stale_timeout', 'stats_window_s', 'max_magnitude', 'max_joint_position'):
             if not getattr(self, name) > 0:
                 raise ValueError(f'{name} must be > 0, got {getattr(self, name)}')
-        for name in ('max_future_stamp', 'quaternion_tolerance', 'scan_period'):
+        for name in ('max_future_stamp', 'quaternion_tolerance', 'scan_period',
+                     'joint_states_rate', 'odom_rate'):
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f'{name} must be a finite value >= 0, got {value}')
@@ -88,43 +102,47 @@ class SessionConfig:
 class InputOutcome:
     """Result of feeding one physical sample to the session.
 
+    ``output`` is the sample the node publishes for it now (``None``: rejected, the output
+    is rate-capped, or the twin has no state yet); after publishing, the node records it
+    with the output's :meth:`~twin_bridge.twin.outputs.StateOutput.published`.
     ``notes`` are log lines about an accepted sample that the session emits once per
-    occasion (first unstamped sample of a stream, a timeline reset, joint names ignored for
-    the first time); a node logs them as warnings.
+    occasion (first unstamped sample of a stream, a timeline reset, joint names ignored or
+    an unknown odometry frame, each the first time); a node logs them as warnings.
     """
 
     stream: str
-    verdict: Verdict
+    verdict: Verdict[Any]
     recovered: bool = False
     notes: tuple[str, ...] = ()
+    output: JointStateSample | OdometrySample | None = None
 
     @property
     def accepted(self) -> bool:
         """True if the sample was mirrored into the twin."""
-        return self.verdict.ok
+        return self.verdict.reason is None
 
     def describe(self) -> str:
         """A log line for a rejection (empty when accepted)."""
-        if self.verdict.ok:
+        if self.verdict.reason is None:
             return ''
         return f'rejected {self.stream} sample: {self.verdict.reason.value}: {self.verdict.detail}'
 
 
 class _Input:
-    """State kept per physical input stream, and how its samples are checked and mirrored."""
+    """State kept per physical input stream."""
 
     def __init__(self, monitor: StreamMonitor, max_future_ns: int,
-                 check: Callable[[Any], Verdict[Any]], mirror: Callable[[Any], None]) -> None:
+                 mirror: Callable[[Any], None]) -> None:
+        self.name = monitor.name
         self.monitor = monitor
-        self.check = check
         self.mirror = mirror
         self.guard = StampGuard(max_future_ns)
+        self.output: StateOutput[Any] | None = None
         self.stamp_ns: int | None = None       # stamp of the last accepted sample
         self.receive_time: float = math.nan    # monotonic receive time of that sample
-        self.pending = False                   # accepted but not yet published
         self.child_frame_id = ''               # odometry: frame of the last accepted pose
         self.unstamped_noted = False
-        self.reported_names: set[str] = set()  # unknown joint names already logged
+        self.reported: set[str] = set()        # shortened input names already noted
 
 
 class TwinSession:
@@ -134,17 +152,26 @@ class TwinSession:
     arguments are seconds on a monotonic clock; ``wall_ns`` arguments are wall-clock
     nanoseconds, the time base physical stamps are compared with.
 
+    One path per message: :meth:`on_joint_state` / :meth:`on_odometry` validate the sample
+    once, convert odometry to the root link once, mirror it, and return the sample to
+    publish in :attr:`InputOutcome.output`; the node then calls ``published`` on the output
+    handle (:attr:`joint_states_out`, :attr:`odom_out`, :attr:`scan_out`).
+
     Stamp rule: every output carries the stamp of the newest physical sample it reflects
     (joint states → last accepted joint sample, odometry → last accepted odometry sample,
     scan → the newer of the two). A sample with stamp 0 (a publisher without a clock) is
     accepted as *unstamped*: it is stamped with its receive wall time (so its age counts as
-    0), bypasses the stamp checks, and is counted as ``unstamped``. Stamps that jump back
-    are followed once a new timeline is established (see
-    :class:`~twin_bridge.twin.validation.StampGuard`), counted as ``timeline_reset``.
+    0), bypasses the stamp checks, and is counted as ``unstamped``. Negative stamps are
+    rejected (``negative_stamp``). Stamps that jump back are followed once a new timeline is
+    established (see :class:`~twin_bridge.twin.stamp_guard.StampGuard`), counted as
+    ``timeline_reset``.
 
-    Odometry frames: the odometry output is the pose and twist of the accepted input's
-    ``child_frame_id`` when that names a link fixed to the root (``base_footprint``...),
-    else of the robot's root link, and its ``child_frame_id`` says which.
+    Odometry frames: a pose of a link fixed to the root (``base_footprint``...) is converted
+    to the root's before the backend sees it; a link that moves relative to the root is
+    rejected (``moving_child_frame``); a frame that is no link of the robot is taken as the
+    root (noted once). The odometry output is the pose and twist of the accepted input's
+    ``child_frame_id`` when that is a link fixed to the root, else of the root link, and its
+    ``child_frame_id`` says which.
     """
 
     def __init__(self, backend: SimulatorBackend, config: SessionConfig | None = None, *,
@@ -158,9 +185,14 @@ class TwinSession:
         self.backend = backend
         self.config = config or SessionConfig()
         cfg = self.config
-        self._known_joints = frozenset(backend.joint_names)
-        self._frames = FixedFrames(robot if robot is not None
-                                    else getattr(backend, 'robot', None))
+        self._robot = robot if robot is not None else getattr(backend, 'robot', None)
+        self._frames = FixedFrames(self._robot)
+        self._check_joints = JointStateCheck(
+            backend.joint_names, ignore_unknown=cfg.ignore_unknown_joints,
+            max_magnitude=cfg.max_magnitude, max_joint_position=cfg.max_joint_position)
+        self._check_odometry = partial(check_odometry,
+                                       quaternion_tolerance=cfg.quaternion_tolerance,
+                                       max_magnitude=cfg.max_magnitude)
         future_ns = int(round(cfg.max_future_stamp * 1e9))
 
         def monitor(name: str, kind: str, timeout: float | None,
@@ -175,146 +207,158 @@ class TwinSession:
                                            if cfg.ignore_unknown_joints else ())
         self._joints = _Input(
             monitor(INPUT_JOINT_STATES, 'input', cfg.stale_timeout, joint_counters), future_ns,
-            check=partial(check_joint_state, known_names=self._known_joints,
-                          ignore_unknown=cfg.ignore_unknown_joints),
-            mirror=lambda s: self.backend.mirror(joints=s))
-        self._odom = _Input(
-            monitor(INPUT_ODOM, 'input', cfg.stale_timeout, input_counters), future_ns,
-            check=partial(check_odometry, quaternion_tolerance=cfg.quaternion_tolerance),
-            # Backends move the root link: a base_footprint pose is converted here, once,
-            # for every backend.
-            mirror=lambda s: self.backend.mirror(odometry=self._frames.to_root(s)))
-        self.monitors: dict[str, StreamMonitor] = {
-            INPUT_JOINT_STATES: self._joints.monitor,
-            INPUT_ODOM: self._odom.monitor,
-            OUTPUT_JOINT_STATES: monitor(OUTPUT_JOINT_STATES, 'output', None),
-            OUTPUT_ODOM: monitor(OUTPUT_ODOM, 'output', None),
-        }
-        self._scan_reflected_receive_time: float | None = None
+            mirror=lambda s: backend.mirror(joints=s))
+        self._odom = _Input(monitor(INPUT_ODOM, 'input', cfg.stale_timeout, input_counters),
+                            future_ns, mirror=lambda s: backend.mirror(odometry=s))
+        #: The virtual joint-state output.
+        self.joint_states_out: StateOutput[JointStateSample] = StateOutput(
+            monitor(OUTPUT_JOINT_STATES, 'output', None), self._joint_state_output,
+            capped=cfg.joint_states_rate > 0)
+        #: The virtual odometry output.
+        self.odom_out: StateOutput[OdometrySample] = StateOutput(
+            monitor(OUTPUT_ODOM, 'output', None), self._odometry_output,
+            capped=cfg.odom_rate > 0)
+        self._joints.output, self._odom.output = self.joint_states_out, self.odom_out
+        #: The scan output (``None`` without a lidar or a scan period).
+        self.scan_out: ScanOutput | None = None
         if cfg.scan_period > 0 and backend.lidar is not None:
-            self.monitors[OUTPUT_SCAN] = monitor(
-                OUTPUT_SCAN, 'output', max(cfg.stale_timeout, 3 * cfg.scan_period))
+            self.scan_out = ScanOutput(
+                monitor(OUTPUT_SCAN, 'output', max(cfg.stale_timeout, 3 * cfg.scan_period)),
+                backend, (self._joints, self._odom))
+        self.monitors: dict[str, StreamMonitor] = {
+            m.name: m for m in (self._joints.monitor, self._odom.monitor,
+                                self.joint_states_out.monitor, self.odom_out.monitor)}
+        if self.scan_out is not None:
+            self.monitors[OUTPUT_SCAN] = self.scan_out.monitor
 
     # ----------------------------------------------------------------- inputs
     def on_joint_state(self, sample: JointStateSample, now: float,
                        wall_ns: int) -> InputOutcome:
         """Validate a physical joint-state sample and, if good, mirror it into the twin."""
-        return self._on_input(INPUT_JOINT_STATES, self._joints, sample, now, wall_ns)
+        self._joints.monitor.record_received()
+        verdict = self._check_joints(sample)
+        return self._accept(self._joints, sample.stamp_ns, verdict, verdict.sample, now,
+                            wall_ns)
 
     def on_odometry(self, sample: OdometrySample, now: float, wall_ns: int) -> InputOutcome:
         """Validate a physical odometry sample and, if good, mirror its pose into the twin."""
-        return self._on_input(INPUT_ODOM, self._odom, sample, now, wall_ns)
+        self._odom.monitor.record_received()
+        verdict = self._check_odometry(sample)
+        mirrored = verdict.sample
+        if mirrored is not None:
+            mirrored = self._root_pose(mirrored)
+            if isinstance(mirrored, Verdict):
+                verdict, mirrored = mirrored, None
+        return self._accept(self._odom, sample.stamp_ns, verdict, mirrored, now, wall_ns)
 
-    def _on_input(self, stream: str, state: _Input, sample: JointStateSample | OdometrySample,
-                  now: float, wall_ns: int) -> InputOutcome:
+    def _root_pose(self, sample: OdometrySample) -> OdometrySample | Verdict[OdometrySample]:
+        """``sample`` as the root link's pose and twist, what backends move, or a rejection."""
+        frames = self._frames
+        frame = sample.child_frame_id
+        if frames.root_link is None or frame == frames.root_link:
+            return sample
+        if frames.in_root(frame) is not None:
+            return frames.to_root(sample)
+        if frames.is_link(frame):
+            return Verdict.reject(
+                RejectReason.MOVING_CHILD_FRAME,
+                f'child frame "{shorten(frame)}" moves with joints relative to the root link '
+                f'"{frames.root_link}"; use a frame fixed to the base')
+        return sample  # no link of the robot: taken as the root (noted on acceptance)
+
+    def _accept(self, state: _Input, stamp_ns: int, verdict: Verdict[Any], mirrored: Any,
+                now: float, wall_ns: int) -> InputOutcome:
         monitor = state.monitor
-        monitor.record_received()
-        unstamped = sample.stamp_ns == 0
+        unstamped = stamp_ns == 0
         if unstamped:
-            sample = replace(sample, stamp_ns=wall_ns)
-        verdict = state.check(sample)
-        if verdict.ok and not unstamped:
-            reason, detail = state.guard.check(sample.stamp_ns, wall_ns)
+            stamp_ns = wall_ns
+        elif verdict.reason is None:
+            reason, detail = state.guard.check(stamp_ns, wall_ns)
             if reason is not None:
                 verdict = Verdict.reject(reason, detail)
-        if verdict.ok:
+        if verdict.reason is None:
             try:
-                state.mirror(verdict.sample)
+                state.mirror(mirrored)
             except TwinBridgeError as exc:
-                verdict = Verdict.reject(RejectReason.BACKEND_ERROR, str(exc))
+                verdict = Verdict.reject(RejectReason.BACKEND_ERROR, shorten(str(exc), 400))
             except Exception as exc:  # input must never take the bridge down
                 verdict = Verdict.reject(RejectReason.BACKEND_ERROR,
-                                         f'{type(exc).__name__}: {exc}')
-        if not verdict.ok:
+                                         shorten(f'{type(exc).__name__}: {exc}', 400))
+        if verdict.reason is not None:
             monitor.record_rejected(verdict.reason.value)
-            return InputOutcome(stream, verdict)
-        notes = []
+            return InputOutcome(state.name, verdict)
+        notes: list[str] = []
         if unstamped:
             monitor.count(COUNTER_UNSTAMPED)
             if not state.unstamped_noted:
                 state.unstamped_noted = True
-                notes.append(f'{stream}: header.stamp is 0 (a publisher without a clock?): '
+                notes.append(f'{state.name}: header.stamp is 0 (a publisher without a clock?): '
                              'stamping such samples with their receive time; the age and '
                              'latency figures cannot include the publisher\'s delay '
                              f'(counted as "{COUNTER_UNSTAMPED}")')
         else:
-            jump_ns = state.guard.accept(sample.stamp_ns)
+            jump_ns = state.guard.accept(stamp_ns)
             if jump_ns:
                 monitor.count(COUNTER_TIMELINE_RESET)
-                notes.append(f'{stream}: stamps jumped back {jump_ns * 1e-9:.3f} s and ran on '
-                             'consistently (robot restart, clock step, looping bag?): '
+                notes.append(f'{state.name}: stamps jumped back {jump_ns * 1e-9:.3f} s and ran '
+                             'on consistently (robot restart, clock step, looping bag?): '
                              f'following the new timeline (counted as "{COUNTER_TIMELINE_RESET}")')
         if verdict.ignored:
             monitor.count(COUNTER_IGNORED_UNKNOWN_JOINT)
-            new = [n for n in verdict.ignored if n not in state.reported_names]
-            if new and len(state.reported_names) < _MAX_REPORTED_NAMES:
-                state.reported_names.update(new[:_MAX_REPORTED_NAMES])
-                notes.append(f'{stream}: ignoring joints the twin does not have: {new[:5]}'
-                             + (f' and {len(new) - 5} more' if len(new) > 5 else '')
-                             + f' (counted as "{COUNTER_IGNORED_UNKNOWN_JOINT}")')
-        if stream == INPUT_ODOM:
-            state.child_frame_id = verdict.sample.child_frame_id
-        state.stamp_ns = sample.stamp_ns
+            new = self._first_report(state, verdict.ignored, _MAX_REPORTED_NAMES)
+            if new:
+                notes.append(f'{state.name}: ignoring joints the twin does not have: '
+                             f'{quote_names(new)} (counted as "{COUNTER_IGNORED_UNKNOWN_JOINT}")')
+        if state is self._odom:
+            frame = verdict.sample.child_frame_id
+            state.child_frame_id = frame
+            if self._is_unknown_frame(frame) and self._first_report(
+                    state, (frame,), _MAX_REPORTED_FRAMES):
+                notes.append(f'{state.name}: child frame "{shorten(frame)}" is not a link of '
+                             f'robot "{self._robot.name}": taking it as the root link '
+                             f'"{self._frames.root_link}"')
+        state.stamp_ns = stamp_ns
         state.receive_time = now
-        state.pending = True
         # An unstamped sample was stamped on receipt: its age is 0 by construction.
-        recovered = monitor.record_good(now, (wall_ns - sample.stamp_ns) * 1e-9)
-        return InputOutcome(stream, verdict, recovered, tuple(notes))
+        recovered = monitor.record_good(now, (wall_ns - stamp_ns) * 1e-9)
+        return InputOutcome(state.name, verdict, recovered, tuple(notes),
+                            state.output.offer(now))
+
+    def _is_unknown_frame(self, frame: str) -> bool:
+        root = self._frames.root_link
+        return root is not None and frame != root and not self._frames.is_link(frame)
+
+    @staticmethod
+    def _first_report(state: _Input, names: tuple[str, ...], limit: int) -> list[str]:
+        """The ``names`` not reported before on ``state`` (remembered shortened, at most
+        ``limit`` in all, so input-made names never pile up in memory)."""
+        reported = state.reported
+        if len(reported) >= limit:
+            return []
+        new = []
+        for name in names:
+            key = shorten(name)
+            if key not in reported and len(reported) < limit:
+                reported.add(key)
+                new.append(name)
+        return new
 
     # ---------------------------------------------------------------- outputs
-    def take_joint_state_output(self) -> JointStateSample | None:
-        """The twin's joint state to publish for a newly accepted input (``None`` if nothing
-        new or the backend has none yet), stamped with that input's stamp."""
-        if not self._joints.pending:
-            return None
-        self._joints.pending = False
+    def _joint_state_output(self) -> JointStateSample | None:
         state = self.backend.joint_state()
         if state is None:
             return None
-        return replace(state, stamp_ns=self._joints.stamp_ns)
+        return JointStateSample(state.names, state.positions, state.velocities, state.efforts,
+                                self._joints.stamp_ns)
 
-    def take_odometry_output(self) -> OdometrySample | None:
-        """The twin's odometry to publish for a newly accepted input (``None`` if nothing new
-        or the backend has none yet), stamped with that input's stamp.
-
-        Its ``child_frame_id`` names the frame whose pose and twist it carries: the input's
-        child frame if that is a link fixed to the robot's root, else the root link.
-        """
-        if not self._odom.pending:
-            return None
-        self._odom.pending = False
+    def _odometry_output(self) -> OdometrySample | None:
         state = self.backend.odometry()
         if state is None:
             return None
         state = self._frames.label(state, self._odom.child_frame_id)
-        return replace(state, stamp_ns=self._odom.stamp_ns)
-
-    def scan_output(self, wall_ns: int) -> tuple[ScanData, int] | None:
-        """A scan of the current twin state and its stamp: the newer of the two inputs'
-        stamps, or ``wall_ns`` before any input was accepted. ``None`` without a scan."""
-        scan = self.backend.scan()
-        if scan is None:
-            return None
-        stamps = [s for s in (self._joints.stamp_ns, self._odom.stamp_ns) if s is not None]
-        return scan, (max(stamps) if stamps else wall_ns)
-
-    def published(self, stream: str, now: float) -> None:
-        """Record that an output was published at ``now``; its latency is the time since the
-        newest input it reflects was received (scans: only the first scan reflecting it)."""
-        if stream == OUTPUT_JOINT_STATES:
-            latency = now - self._joints.receive_time
-        elif stream == OUTPUT_ODOM:
-            latency = now - self._odom.receive_time
-        elif stream == OUTPUT_SCAN:
-            latency = math.nan
-            newest = max((s for s in (self._joints, self._odom) if s.stamp_ns is not None),
-                         key=lambda s: s.receive_time, default=None)
-            if newest is not None and newest.receive_time != self._scan_reflected_receive_time:
-                latency = now - newest.receive_time
-                self._scan_reflected_receive_time = newest.receive_time
-        else:
-            raise KeyError(f'unknown output stream {stream!r}')
-        self.monitors[stream].record_good(now, latency)
+        return OdometrySample(state.position, state.orientation, state.linear_velocity,
+                              state.angular_velocity, self._odom.stamp_ns, state.frame_id,
+                              state.child_frame_id)
 
     # ----------------------------------------------------------------- health
     def poll(self, now: float) -> list[str]:
