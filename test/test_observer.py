@@ -66,7 +66,10 @@ def test_only_messages_stamped_inside_the_measurement_are_recorded():
 
         assert obs.spin_until(lambda: (send(time.time_ns(), 0.0), node.count('x/odom'))[-1],
                               10.0)
-        obs.spin_for(0.3)  # the connection is up: let every message of the loop above arrive
+        # The connection is up. A marker after the loop's messages (one reliable connection,
+        # in order): once it is in, every message of the loop above has arrived.
+        send(time.time_ns(), -1.0)
+        assert obs.spin_until(lambda: node.trajectory('x/odom')[-1, 2] == -1.0, 5.0)
         start = time.time_ns()
         node.reset(stamped_from_ns=start)
         assert node.count('x/odom') == 0 and node.dropped('x/odom') == 0
