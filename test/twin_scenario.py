@@ -61,6 +61,10 @@ class ScenarioResult:
         return float(np.percentile(values, 95)) if len(values) else math.inf
 
 
+def _stamp_of(msg: Any) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
 def _stamp_now(msg: Any) -> None:
     now = time.time_ns()
     msg.header.stamp.sec, msg.header.stamp.nanosec = now // 1_000_000_000, now % 1_000_000_000
@@ -122,8 +126,12 @@ def run_scenario(node: Any, executor: Any, *, rate_hz: float = 50.0, settle: flo
         for stream in streams.values():
             stream.received.clear()
         publish_for(duration)
+        # Collect what is in flight: until the outputs of the last samples are in (<= 0.2 s).
+        last = {'joint_states': _stamp_of(joint_msg), 'odom': _stamp_of(odom_msg)}
         drain_end = time.monotonic() + 0.2
-        while time.monotonic() < drain_end:
+        while time.monotonic() < drain_end and not all(
+                any(_stamp_of(m) == stamp for _, m in streams[name].received[-5:])
+                for name, stamp in last.items()):
             executor.spin_once(timeout_sec=0.02)
     finally:
         for subscription in subscriptions:
