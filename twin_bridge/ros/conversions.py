@@ -107,9 +107,12 @@ def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str,
     """
     if msg is None:
         msg = Odometry()
-    _set_stamp(msg.header, sample.stamp_ns)
-    msg.header.frame_id = frame_id
-    msg.child_frame_id = child_frame_id
+    header = msg.header
+    _set_stamp(header, sample.stamp_ns)
+    if header.frame_id != frame_id:  # a reused message keeps its frames
+        header.frame_id = frame_id
+    if msg.child_frame_id != child_frame_id:
+        msg.child_frame_id = child_frame_id
     set_odometry_state(msg, sample)
     return msg
 
