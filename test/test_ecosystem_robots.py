@@ -25,6 +25,12 @@ SAM_BOT_XACRO = DATA / 'sam_bot_description' / 'urdf' / 'sam_bot.urdf.xacro'
 IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
 
 
+
+def _place_base(backend, position) -> None:
+    """Put the robot's root at ``position``, unrotated (a checked, root-frame pose)."""
+    backend.mirror(OdometrySample(position=np.asarray(position, float),
+                                  orientation=np.array([0.0, 0.0, 0.0, 1.0])))
+
 def _write_stl_box(path: Path, size: tuple[float, float, float]) -> None:
     """An ASCII STL box of ``size`` (file units) centred on the origin."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +104,7 @@ def test_turtlebot3_style_urdf(ament_prefix, tmp_path):
         0.0, 6.28, 0.12, 3.5)
     assert lidar.update_rate == 5.0 and lidar.topic == 'scan'
     backend = EmbeddedBackend(_box_world(tmp_path, CROSS), robot, lidar_noise=False)
-    backend.set_base_pose(np.zeros(3), IDENTITY)
+    _place_base(backend, np.zeros(3))
     position, _ = backend.lidar_pose()
     np.testing.assert_allclose(position, [-0.032, 0.0, 0.182], atol=1e-9)
     # package:// STL meshes in millimetres with scale 0.001 became 0.14 m meshes.
@@ -127,7 +133,7 @@ def test_turtlebot3_style_urdf_without_the_package_names_the_uri(tmp_path, monke
 def _sam_bot(tmp_path, **args) -> EmbeddedBackend:
     robot = load_robot_description(SAM_BOT_XACRO, {k: str(v) for k, v in args.items()})
     backend = EmbeddedBackend(_box_world(tmp_path, CROSS), robot, lidar_noise=False)
-    backend.set_base_pose(np.array([0.0, 0.0, 0.15]), IDENTITY)
+    _place_base(backend, np.array([0.0, 0.0, 0.15]))
     return backend
 
 
@@ -220,7 +226,7 @@ def test_robot_without_lidar(tmp_path):
     robot = load_robot_description(_rig(lidar=False))
     assert robot.lidar is None
     backend = EmbeddedBackend(_box_world(tmp_path, CROSS), robot)
-    backend.set_base_pose(np.zeros(3), IDENTITY)
+    _place_base(backend, np.zeros(3))
     assert backend.lidar is None and backend.scan() is None
     backend.mirror(joints=JointStateSample(names=('left_wheel_joint',),
                                            positions=np.array([1.0])))
@@ -238,7 +244,7 @@ def test_lidar_on_a_prismatic_mast_follows_the_mirrored_joint(tmp_path):
     world = _box_world(tmp_path, {'low_wall': ((1.6, 0.0, 0.2), (0.2, 2.0, 0.4)),
                                   'board': ((1.1, 0.0, 0.7), (0.2, 2.0, 0.2))})
     backend = EmbeddedBackend(world, robot, lidar_noise=False)
-    backend.set_base_pose(np.zeros(3), IDENTITY)
+    _place_base(backend, np.zeros(3))
     assert _range_at(backend.scan(), 0.0) == pytest.approx(1.5, abs=5e-3)
     backend.mirror(joints=JointStateSample(names=('lift_joint',), positions=np.array([0.4])))
     np.testing.assert_allclose(backend.lidar_pose()[0], [0.0, 0.0, 0.7], atol=1e-9)
@@ -266,7 +272,7 @@ def test_mimic_joint_follows_its_master_when_only_the_master_is_mirrored():
     mimic finger must move with it (virtual joint_states and geometry), not stay at zero."""
     robot = load_robot_description(_rig(_GRIPPER_LINKS, _GRIPPER_JOINTS))
     backend = EmbeddedBackend('empty', robot, lidar_noise=False)
-    backend.set_base_pose(np.zeros(3), IDENTITY)
+    _place_base(backend, np.zeros(3))
     backend.mirror(joints=JointStateSample(names=('finger_l_joint',),
                                            positions=np.array([0.02])))
     state = backend.joint_state()
@@ -279,7 +285,7 @@ def test_mimic_joint_in_the_input_is_accepted():
     """joint_state_publisher publishes mimic joints too: a message naming both is not refused."""
     robot = load_robot_description(_rig(_GRIPPER_LINKS, _GRIPPER_JOINTS))
     backend = EmbeddedBackend('empty', robot, lidar_noise=False)
-    backend.set_base_pose(np.zeros(3), IDENTITY)
+    _place_base(backend, np.zeros(3))
     backend.mirror(joints=JointStateSample(names=('finger_l_joint', 'finger_r_joint'),
                                            positions=np.array([0.01, -0.01])))
     assert _finger_r_y(backend) == pytest.approx(-0.04, abs=1e-9)
@@ -299,7 +305,7 @@ def test_floating_and_planar_joints_load_or_fail_naming_the_joint(kind):
     except RobotDescriptionError as exc:
         assert 'payload_joint' in str(exc) and kind in str(exc), str(exc)
         return
-    backend.set_base_pose(np.array([1.0, 2.0, 0.0]), IDENTITY)
+    _place_base(backend, np.array([1.0, 2.0, 0.0]))
     mujoco.mj_kinematics(backend.model, backend.data)
     # Loaded: the payload sits at its joint origin on the base.
     np.testing.assert_allclose(backend.data.xpos[backend.model.body(ROBOT_PREFIX + 'payload').id],

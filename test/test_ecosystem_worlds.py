@@ -16,6 +16,7 @@ import mujoco
 import numpy as np
 import pytest
 
+from twin_bridge.core.state import OdometrySample
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.description.sdf_world import parse_world
 from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
@@ -36,9 +37,15 @@ def robot():
     return load_robot_description(default_robot_path())
 
 
+def _place_base(backend, position) -> None:
+    """Put the robot's root at ``position``, unrotated (a checked, root-frame pose)."""
+    backend.mirror(OdometrySample(position=np.asarray(position, float),
+                                  orientation=np.array([0.0, 0.0, 0.0, 1.0])))
+
+
 def _backend(world, robot, **kwargs) -> EmbeddedBackend:
     backend = EmbeddedBackend(world, robot, lidar_noise=False, **kwargs)
-    backend.set_base_pose(BASE_POSITION, np.array([0.0, 0.0, 0.0, 1.0]))
+    _place_base(backend, BASE_POSITION)
     position, _ = backend.lidar_pose()
     np.testing.assert_allclose(position, [0.0, 0.0, LIDAR_HEIGHT], atol=1e-9)
     return backend

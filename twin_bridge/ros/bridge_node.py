@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import sys
 import time
 from typing import Any
@@ -72,13 +71,12 @@ class TwinBridgeNode(Node):
         super().__init__(NODE_NAME, **kwargs)
         self.backend: SimulatorBackend | None = None
         cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())
+        cfg.check_topics(self.resolve_topic_name)  # no output may feed an input
         self.robot = load_robot(cfg)
         self.backend = make_backend(self, cfg, self.robot)
         scan_rate = cfg.scan_rate_for(self.backend.lidar)
-        session_config = replace(cfg.session_config(scan_rate),  # the caps pick the output path
-                                 joint_states_rate=cfg.joint_states_rate, odom_rate=cfg.odom_rate)
-        self.session = TwinSession(self.backend, session_config, now=time.monotonic(),
-                                   robot=self.robot)
+        self.session = TwinSession(self.backend, cfg.session_config(scan_rate),
+                                   now=time.monotonic(), robot=self.robot)
         # One logger per input stream: rclpy throttles per logger and call site.
         self._input_loggers = {stream: self.get_logger().get_child(stream)
                                for stream in (INPUT_JOINT_STATES, INPUT_ODOM)}

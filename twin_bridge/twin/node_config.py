@@ -124,7 +124,9 @@ class TwinNodeConfig:
         return SessionConfig(stale_timeout=self.stale_timeout,
                              max_future_stamp=self.max_future_stamp,
                              scan_period=1.0 / scan_rate if scan_rate > 0 else 0.0,
-                             ignore_unknown_joints=self.unknown_joints == 'ignore')
+                             ignore_unknown_joints=self.unknown_joints == 'ignore',
+                             joint_states_rate=self.joint_states_rate,
+                             odom_rate=self.odom_rate)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TwinNodeConfig:
