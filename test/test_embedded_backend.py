@@ -1,6 +1,7 @@
 """Tests for embedded_backend: mirroring, lidar scans vs analytic truth, dynamics."""
 
 from pathlib import Path
+import threading
 
 import mujoco
 import numpy as np
@@ -330,6 +331,7 @@ def test_sleeping_world_bodies_stay_visible_to_the_lidar(robot):
     backend.mirror(odom(-1.0, 0.5, -2.3))
     np.testing.assert_allclose(backend.scan().ranges, expected_scan(robot, -1.0, 0.5, -2.3),
                                atol=1e-3)
+    backend.lidar_pose()  # read-backs bring the backend's own data up to date too
     fresh = mujoco.MjData(backend.model)
     fresh.qpos[:] = backend.data.qpos
     mujoco.mj_kinematics(backend.model, fresh)
@@ -476,3 +478,35 @@ def test_mimic_joint_follows_its_master():
     backend.step(0.2)
     arm, finger = backend.joint_state().positions
     assert finger == pytest.approx(-0.05 * arm + 0.01, abs=1e-3)
+
+
+def test_scans_on_another_thread_see_one_consistent_mirrored_state(robot):
+    """A scan thread racing the mirroring thread casts from a snapshot: every scan equals the
+    scan of one of the mirrored poses, never a mix of two."""
+
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_noise=False)
+    poses = [odom(-1.0, 0.5, -2.3), odom(0.5, -0.4, 1.1)]
+    references = []
+    for pose in poses:
+        backend.mirror(pose)
+        references.append(backend.scan().ranges.copy())
+    assert not np.array_equal(references[0], references[1])
+    scans, stop = [], threading.Event()
+
+    def scan_loop() -> None:
+        while not stop.is_set() and len(scans) < 200:
+            scans.append(backend.scan().ranges)
+
+    worker = threading.Thread(target=scan_loop)
+    worker.start()
+    try:
+        i = 0
+        while worker.is_alive() and i < 100_000:
+            backend.mirror(poses[i % 2])
+            i += 1
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert scans
+    for ranges in scans:
+        assert any(np.array_equal(ranges, ref) for ref in references)

@@ -89,7 +89,11 @@ class EmbeddedBackend(SimulatorBackend):
             raise BackendError(f'cannot compile the world with robot "{robot.name}": {exc}'
                                ) from exc
         self.data = mujoco.MjData(self.model)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()          # guards self.data (mirror, step, read-back)
+        # Scans run on a snapshot in data of their own, so a scan (possibly on another
+        # thread; mj_multiRay releases the GIL) never holds up mirroring.
+        self._scan_data = mujoco.MjData(self.model)
+        self._scan_lock = threading.Lock()     # one scan at a time (its buffers)
         self._resolve_ids()
         self._setup_lidar(lidar_seed, lidar_noise)
         self._dirty = True
@@ -256,10 +260,13 @@ class EmbeddedBackend(SimulatorBackend):
         spec = self._lidar
         if spec is None:
             return None
-        with self._lock:
-            self._update_kinematics()
-            self._ray_pnt[:] = self.data.site_xpos[self._site]
-            rot = self.data.site_xmat[self._site].reshape(3, 3)
+        with self._scan_lock:
+            data = self._scan_data
+            with self._lock:  # a consistent snapshot: one copy of the configuration
+                data.qpos[:] = self.data.qpos
+            mujoco.mj_kinematics(self.model, data)
+            self._ray_pnt[:] = data.site_xpos[self._site]
+            rot = data.site_xmat[self._site].reshape(3, 3)
             mujoco.mju_mulMatMatT(self._ray_vec, self._local_dirs, rot)  # beams in world
             groups = self.model.geom_group
             ids = self._cull_ids
@@ -268,14 +275,14 @@ class EmbeddedBackend(SimulatorBackend):
                 # the others go to the culled group for this one call (mj_multiRay's cost
                 # grows with rays x enabled geoms).
                 if self._cull_stale:
-                    self._update_world_boxes()
+                    self._update_world_boxes(data)
                 normal = rot[:, 2]
                 offset = (self._cull_centre - self._ray_pnt) @ normal
                 extent = self._cull_half @ np.abs(normal)
                 groups[ids] = np.where(np.abs(offset) > extent, CULLED_GEOM_GROUP,
                                        self._cull_group)
             try:
-                mujoco.mj_multiRay(self.model, self.data, self._ray_pnt,
+                mujoco.mj_multiRay(self.model, data, self._ray_pnt,
                                    self._ray_vec.reshape(-1), self._geomgroup, 1, -1,
                                    self._ray_geom, self._ray_dist, None, spec.samples,
                                    spec.range_max)
@@ -283,8 +290,8 @@ class EmbeddedBackend(SimulatorBackend):
                 groups[ids] = self._cull_group
             ranges = self._ray_dist.copy()
             miss = self._ray_geom < 0
-        if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
-            ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape)
+            if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
+                ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape)
         np.putmask(ranges, miss, np.inf)
         np.putmask(ranges, ranges > spec.range_max, np.inf)
         np.putmask(ranges, ranges < spec.range_min, -np.inf)
@@ -294,12 +301,12 @@ class EmbeddedBackend(SimulatorBackend):
             scan_time=self._scan_time, range_min=spec.range_min, range_max=spec.range_max,
             ranges=ranges.astype(np.float32))
 
-    def _update_world_boxes(self) -> None:
+    def _update_world_boxes(self, data: mujoco.MjData) -> None:
         """World-frame bounding boxes (centre, half-size) of the culling candidates."""
         ids = self._cull_ids
-        xmat = self.data.geom_xmat[ids].reshape(-1, 3, 3)
+        xmat = data.geom_xmat[ids].reshape(-1, 3, 3)
         aabb = self.model.geom_aabb[ids]
-        self._cull_centre[:] = self.data.geom_xpos[ids] + np.einsum('kij,kj->ki', xmat,
+        self._cull_centre[:] = data.geom_xpos[ids] + np.einsum('kij,kj->ki', xmat,
                                                                      aabb[:, :3])
         self._cull_half[:] = np.einsum('kij,kj->ki', np.abs(xmat), aabb[:, 3:])
         self._cull_stale = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
@@ -34,6 +35,7 @@ from twin_bridge.ros.conversions import (
 )
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
+from twin_bridge.twin.periodic_thread import PeriodicThread
 from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, InputOutcome, TwinSession
 
 NODE_NAME = 'twin_bridge'
@@ -70,6 +72,8 @@ class TwinBridgeNode(Node):
         """:param kwargs: passed on to :class:`rclpy.node.Node` (e.g. ``context``)"""
         super().__init__(NODE_NAME, **kwargs)
         self.backend: SimulatorBackend | None = None
+        self._scan_thread: PeriodicThread | None = None
+        self._health_lock = threading.Lock()  # session health, shared with the scan thread
         cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())
         cfg.check_topics(self.resolve_topic_name)  # no output may feed an input
         self.robot = load_robot(cfg)
@@ -92,7 +96,10 @@ class TwinBridgeNode(Node):
         if scan_rate > 0:
             self._scan_pub = self.create_publisher(LaserScan, cfg.output_scan_topic,
                                                    qos_profile(cfg.scan_qos, cfg.qos_depth))
-            self.create_timer(1.0 / scan_rate, self._publish_scan)
+            # Scans are cast and published on a thread of their own, never in the way of
+            # an input; the health lock keeps the scan monitor consistent for diagnostics.
+            self._scan_thread = PeriodicThread('twin_scan', scan_rate, self._publish_scan,
+                                               on_error=self._scan_failed)
         else:
             self.get_logger().warning(f'robot "{self.robot.name}" has no lidar: no scan output')
         # Keep-last queues of qos_depth: a slow twin drops old inputs, never queues them all.
@@ -171,26 +178,46 @@ class TwinBridgeNode(Node):
                 self._odom_msg))
             self.session.odom_out.published(time.monotonic())
 
-    def _publish_scan(self) -> None:
+    def _publish_scan(self) -> None:  # on the scan thread
         result = self.session.scan_out.take(self._wall_ns())
         if result is not None:
             scan, stamp_ns = result
             self._scan_pub.publish(scan_to_msg(scan, stamp_ns, self.config.lidar_frame or None))
-            self.session.scan_out.published(time.monotonic())
+            with self._health_lock:
+                self.session.scan_out.published(time.monotonic())
+
+    def _scan_failed(self, exc: BaseException) -> None:  # on the scan thread
+        if not self.context.ok():
+            return  # shutting down: the publisher is gone, nothing to report
+        self.get_logger().error(f'scan failed: {type(exc).__name__}: {exc}',
+                                throttle_duration_sec=5.0)
 
     # -- health ------------------------------------------------------------------------------
     def _check_health(self) -> None:
-        for event in self.session.poll(time.monotonic()):
+        with self._health_lock:
+            events = self.session.poll(time.monotonic())
+        for event in events:
             self.get_logger().warning(event)
 
     def _publish_diagnostics(self) -> None:
-        statuses = self.session.statuses(time.monotonic())
+        with self._health_lock:
+            statuses = self.session.statuses(time.monotonic())
         self._diag_pub.publish(diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
                                                   self.config.model_name))
 
+    def start(self) -> None:
+        """Start the scan thread (call once the node is in an executor)."""
+        if self._scan_thread is not None:
+            self._scan_thread.start()
+
     def close(self) -> list[str]:
-        """Release the simulator; return the per-stream summary for the shutdown log."""
-        lines = self.session.summary_lines(time.monotonic()) if hasattr(self, 'session') else []
+        """Stop scanning, release the simulator; return the per-stream summary for the
+        shutdown log."""
+        if self._scan_thread is not None:
+            self._scan_thread.stop()
+        with self._health_lock:
+            lines = (self.session.summary_lines(time.monotonic()) if hasattr(self, 'session')
+                     else [])
         if self.backend is not None:
             self.backend.close()
             self.backend = None
@@ -218,6 +245,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         node = TwinBridgeNode()
         executor.add_node(node)
+        node.start()
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
