@@ -18,6 +18,7 @@ def test_progress_writes_plain_lines_off_a_terminal():
     progress.show('a')
     assert not progress.due()  # the next line only after every_s
     progress.done()
+    assert progress.due()  # a new phase shows its first line at once
     assert out.getvalue() == 'a\n'
 
 

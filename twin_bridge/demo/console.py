@@ -43,11 +43,13 @@ class Progress:
         self._out.flush()
 
     def done(self) -> None:
-        """End the in-place line (terminal) so later output starts on a fresh line."""
+        """End the in-place line (terminal) so later output starts on a fresh line; the
+        next :meth:`show` is due at once (a new phase shows its first line immediately)."""
         if self._tty and self._shown:
             self._out.write('\n')
             self._out.flush()
         self._shown = False
+        self._last = -float('inf')
 
 
 class SafeStream:
