@@ -499,6 +499,10 @@ def test_unknown_joints_ignored_and_base_frame_relabels(tmp_path):
     ({'world': 'no_such_world'}, 'no_such_world'),
     ({'scan_qos': 'fast'}, "scan_qos is 'fast'"),
     ({'unknown_joints': 'drop'}, "unknown_joints is 'drop'"),
+    # An output onto the robot's own input would make the twin feed itself.
+    ({'output_odom_topic': 'odom'}, 'output_odom_topic resolves to /odom'),
+    ({'output_scan_topic': '/joint_states'}, 'input_joint_states_topic'),
+    ({'output_joint_states_topic': 'virtual/odom'}, 'output_odom_topic'),
 ])
 def test_bad_parameter_is_a_clear_fatal_error(tmp_path, params, words):
     proc = start_bridge(tmp_path, **params)
