@@ -70,35 +70,62 @@ def scan_data(twin: Twin, ranges: np.ndarray):
                     range_max=lid.range_max, ranges=ranges.astype(np.float32))
 
 
+def arc(start, seconds: float, phase: float, *, speed: float = 0.3, dt: float = 0.02):
+    """The true base poses (k, 3) of :func:`drive`'s arc, one per ``dt``, with the twist
+    ``(v, w)`` (k, 2) that led to each."""
+    from twin_bridge.twin.drift.se2 import compose
+    steps = int(seconds / dt) + 1
+    poses = np.empty((steps, 3))
+    twists = np.empty((steps, 2))
+    true = np.array(start, dtype=float)
+    for k in range(steps):
+        v, w = speed, 0.4 * np.sin(0.7 * k * dt + phase)
+        if k:
+            true = compose(true, np.array([v * dt, 0.0, w * dt]))
+        poses[k], twists[k] = true, (v, w)
+    return poses, twists
+
+
+#: Scan faults: the lidar cause, with its default size.
+LIDAR_FAULTS = ('lidar', 'range_bias', 'range_scale')
+
+
 def drive(twin: Twin, monitor, *, start, seconds: float, fault: str | None = None,
           fault_at: float = 0.0, rng: np.random.Generator, scan_rate: float = 20.0,
-          pose_offset=(0.05, 0.0, 0.0349066), yaw_offset=0.0349066,
-          slip: float = 0.1, speed: float = 0.3, noise: float = 0.01, on_fault=None):
+          pose_offset=(0.05, 0.0, 0.0349066), yaw_offset=0.0349066, range_bias: float = 0.03,
+          range_scale: float = 1.01, slip: float = 0.1, speed: float = 0.3,
+          noise: float = 0.01, on_fault=None, phase: float | None = None,
+          encoder_ticks: int | None = 4096, encoder_noise: float = 0.0):
     """Drive an arc from ``start``; inject ``fault`` at ``fault_at`` s. Returns the time after
     ``fault_at`` at which each cause first reached ERROR (dict), and the final true and
     odometry poses. A pose fault is a world-frame transform: at onset the odometry is off by
     ``pose_offset`` (x, y, yaw) from the truth, and stays off by that same rigid transform.
+    ``lidar``/``range_bias``/``range_scale`` miscalibrate the scan (yaw offset, bias, scale);
+    ``wheels`` makes the wheels turn ``1 + slip`` times too far. Wheel encoders report
+    ``encoder_ticks`` per turn (``None``: exact) plus Gaussian ``encoder_noise`` (rad).
     ``on_fault()`` is called once at onset (e.g. to move a world body)."""
     from twin_bridge.core.state import JointStateSample, OdometrySample
     from twin_bridge.core.transforms import quat_from_rpy
     from twin_bridge.twin.drift.monitor import Level
     from twin_bridge.twin.drift.se2 import compose
     dt = 0.02
-    true = np.array(start, dtype=float)
     wheels = np.zeros(2)
     r, sep = 0.06, 0.32
     first: dict[str, float] = {}
     names = twin.robot.wheel_joint_names
-    phase = rng.uniform(0, 2 * np.pi)
+    if phase is None:
+        phase = rng.uniform(0, 2 * np.pi)
+    poses, twists = arc(start, seconds, phase, speed=speed, dt=dt)
+    tick = 2 * np.pi / encoder_ticks if encoder_ticks else 0.0
     next_scan = 0.0
     correction = None
-    odom = true
-    for k in range(int(seconds / dt) + 1):
+    true = odom = poses[0]
+    for k in range(len(poses)):
         t = k * dt
         faulty = fault is not None and t >= fault_at
-        v, w = speed, 0.4 * np.sin(0.7 * t + phase)
+        true = poses[k]
         if k:
-            true = compose(true, np.array([v * dt, 0.0, w * dt]))
+            v, w = twists[k]
             gain = 1.0 + (slip if faulty and fault == 'wheels' else 0.0)
             wheels += gain * np.array([v - w * sep / 2, v + w * sep / 2]) / r * dt
         if faulty and correction is None:
@@ -115,12 +142,17 @@ def drive(twin: Twin, monitor, *, start, seconds: float, fault: str | None = Non
         monitor.add_odometry(OdometrySample(position=np.array([odom[0], odom[1], 0.0]),
                                             orientation=quat_from_rpy(0, 0, odom[2]),
                                             stamp_ns=stamp))
-        monitor.add_joints(JointStateSample(names=names, positions=wheels.copy(),
-                                            stamp_ns=stamp))
+        encoders = wheels + (rng.normal(0.0, encoder_noise, 2) if encoder_noise else 0.0)
+        if tick:
+            encoders = np.floor(encoders / tick) * tick
+        monitor.add_joints(JointStateSample(names=names, positions=encoders, stamp_ns=stamp))
         if t + 1e-9 >= next_scan:
             next_scan += 1.0 / scan_rate
-            yaw = yaw_offset if faulty and fault == 'lidar' else 0.0
-            ranges = twin.scan(true, rng, noise=noise, yaw_offset=yaw)
+            lidar = faulty and fault in LIDAR_FAULTS
+            ranges = twin.scan(true, rng, noise=noise,
+                               yaw_offset=yaw_offset if lidar and fault == 'lidar' else 0.0,
+                               bias=range_bias if lidar and fault == 'range_bias' else 0.0,
+                               scale=range_scale if lidar and fault == 'range_scale' else 1.0)
             monitor.add_scan(scan_data(twin, ranges), stamp)
         if fault is None or faulty:
             for cause, verdict in monitor.verdicts().items():

@@ -73,3 +73,13 @@ def test_moved_obstacle(twin):
     est = mon.verdicts()['world'].estimates
     # box_0 (about 0.5 m across) moved from (-4.5, 0.5) to (-4.5, 0.8)
     assert math.hypot(est['changed_x'] + 4.5, est['changed_y'] - 0.65) < 0.6
+
+
+@pytest.mark.parametrize('fault, key, truth, tol', [('range_bias', 'range_bias', 0.03, 0.005),
+                                                    ('range_scale', 'range_scale', 0.99, 0.002)])
+def test_range_bias_and_scale(twin, fault, key, truth, tol):
+    mon = monitor(twin)
+    first, _, _ = drive(twin, mon, start=START, seconds=2.5, fault=fault, fault_at=1.0,
+                        rng=np.random.default_rng(6), range_bias=0.03, range_scale=0.99)
+    assert errors(mon) == {'lidar'} and first['lidar'] < 2.0
+    assert mon.verdicts()['lidar'].estimates[key] == pytest.approx(truth, abs=tol)

@@ -73,6 +73,21 @@ def test_range_bias_and_scale_are_fitted(twin):
     assert np.allclose(result.pose[:2], true[:2], atol=0.005)
 
 
+@pytest.mark.parametrize('bias, scale', [(0.03, 1.0), (0.0, 0.99), (0.0, 1.01)])
+def test_the_predicted_ranges_include_the_fitted_range_model_once(twin, bias, scale):
+    rng = np.random.default_rng(12)
+    true = np.array([0.5, 1.0, 0.3])
+    ranges = twin.scan(true, rng, bias=bias, scale=scale)
+    result = twin.matcher().match(twin.angles, ranges, true)
+    both = np.isfinite(ranges) & np.isfinite(result.predicted)
+    residual = ranges[both] - result.predicted[both]
+    assert abs(np.mean(residual)) < 0.002 and np.std(residual) < 0.012  # the scan's own noise
+    assert result.sigma == pytest.approx(0.01, abs=0.002)
+    # a re-weighted fit: a robust first step from the unbiased start stops short (~2 mm)
+    assert result.range_bias + (result.range_scale - 1) * 5.0 == pytest.approx(bias + (
+        scale - 1) * 5.0, abs=0.0015)
+
+
 def test_a_moved_obstacle_does_not_pull_the_pose(twin):
     rng = np.random.default_rng(11)
     true = np.array([0.0, -2.5, 0.0])

@@ -26,6 +26,8 @@ _CAUCHY = 2.385
 #: Steps below these keep the last cast (m, rad): hits move less than the noise.
 _LINEAR_XY = 2e-3
 _LINEAR_YAW = 3e-4
+#: Re-weightings of one linearisation at most.
+_REWEIGHTS = 4
 
 
 class RayCaster(Protocol):
@@ -139,14 +141,7 @@ class ScanMatcher:
                 valid = False
                 break
             valid = True
-            e_u, j_u = e[use], jac[use]
-            sigma = max(robust_scale(e_u), self.noise)
-            c = _CAUCHY * sigma
-            w = 1.0 / (1.0 + (e_u / c) ** 2)
-            jw = j_u * w[:, None]
-            h = jw.T @ j_u
-            h[np.diag_indices_from(h)] += 1e-9 * (1.0 + np.trace(h))
-            step = np.linalg.solve(h, jw.T @ e_u)
+            step, h, sigma = self._irls(e[use], jac[use])
             step[:2] = np.clip(step[:2], -0.3, 0.3)
             step[2] = float(np.clip(step[2], -0.15, 0.15))
             theta = theta + step
@@ -159,7 +154,8 @@ class ScanMatcher:
             hits = self.cast_at(theta[:3], angles)
         predicted = self._predict(theta, hits)
         if converged:
-            predicted = predicted + jac @ step
+            # The range model's step is in theta already; the pose step moves the hits.
+            predicted = predicted + jac[:, :3] @ step[:3]
         elif valid:
             e, jac, use = self._linearise(theta, hits, ranges, measured)
         if valid:
@@ -174,6 +170,28 @@ class ScanMatcher:
             range_scale=float(theta[4]) if self.nparam == 5 else 1.0,
             range_covariance=range_cov.copy(), initial=first, predicted=predicted,
             inliers=use, sigma=sigma, iterations=iterations, converged=converged, valid=valid)
+
+    def _irls(self, e_u: np.ndarray, j_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Cauchy-weighted least squares on one linearisation, re-weighted on its own
+        residuals (no new cast) until the step settles: ``(step, normal matrix, sigma)``."""
+        r = e_u
+        step = np.zeros(j_u.shape[1])
+        h = np.eye(j_u.shape[1])
+        sigma = self.noise
+        for _ in range(_REWEIGHTS):
+            sigma = max(robust_scale(r), self.noise)
+            w = 1.0 / (1.0 + (r / (_CAUCHY * sigma)) ** 2)
+            jw = j_u * w[:, None]
+            h = jw.T @ j_u
+            h[np.diag_indices_from(h)] += 1e-9 * (1.0 + np.trace(h))
+            new = np.linalg.solve(h, jw.T @ e_u)
+            change = np.abs(new - step)
+            step = new
+            r = e_u - j_u @ step
+            if change[0] < 2e-4 and change[1] < 2e-4 and change[2] < 3e-5 and (
+                    len(change) == 3 or (change[3] < 3e-4 and change[4] < 3e-5)):
+                break
+        return step, h, max(robust_scale(r), self.noise)
 
     def _predict(self, theta: np.ndarray, hits: BeamHits) -> np.ndarray:
         if self.nparam == 5:
