@@ -494,3 +494,50 @@ def test_mirrored_pose_reads_back_bit_exact():
             exact += 1
             assert np.array_equal(out.orientation, q), i
     assert exact > 50
+
+
+def _physical_scan(n: int = 8, stamp_ns: int = WALL, **changes) -> ScanData:
+    scan = ScanData('laser', -1.0, 1.0, 2.0 / (n - 1), 0.0, 0.1, 0.1, 10.0,
+                    np.full(n, 2.0, np.float32), stamp_ns=stamp_ns)
+    return replace(scan, **changes)
+
+
+def test_physical_scans_are_checked_counted_and_handed_on_never_mirrored():
+    backend = KinematicBackend()
+    accepted = []
+    session = TwinSession(backend, SessionConfig(scan_input=True), now=0.0,
+                          on_accepted=lambda *args: accepted.append(args))
+    status = {s.name: s for s in session.statuses(0.1)}
+    assert status['scan'].level == Level.OK  # optional: no alarm before the first scan
+    good = _physical_scan()
+    outcome = session.on_scan(good, 0.2, WALL)
+    assert outcome.accepted and outcome.output is None
+    assert accepted == [('scan', good, WALL)] and backend.mirror_calls == 0
+    bad = session.on_scan(_physical_scan(angle_increment=0.0, stamp_ns=WALL + 1), 0.3, WALL)
+    assert not bad.accepted and bad.verdict.reason.value == 'bad_angles'
+    nan = session.on_scan(_physical_scan(angle_min=math.nan, stamp_ns=WALL + 2), 0.3, WALL)
+    assert nan.verdict.reason.value == 'non_finite'
+    counts = {s.name: s for s in session.statuses(0.4)}['scan'].counts
+    assert counts['accepted'] == 1 and counts['rejected.bad_angles'] == 1
+    assert counts['rejected.non_finite'] == 1 and len(accepted) == 1
+    # Once scans came, a silent scanner goes stale like any input.
+    assert {s.name: s for s in session.statuses(5.0)}['scan'].level > Level.OK
+
+
+def test_every_accepted_sample_reaches_the_listener_with_its_effective_stamp():
+    seen = []
+    session = TwinSession(KinematicBackend(), now=0.0, on_accepted=lambda *a: seen.append(a))
+    session.on_joint_state(JointStateSample(('pan',), np.array([0.1]), stamp_ns=0), 0.1, WALL)
+    session.on_odometry(OdometrySample(np.zeros(3), np.array([0.0, 0, 0, 1]),
+                                       stamp_ns=WALL - 5), 0.2, WALL)
+    session.on_odometry(OdometrySample(np.full(3, np.nan), np.array([0.0, 0, 0, 1]),
+                                       stamp_ns=WALL - 4), 0.3, WALL)
+    assert [(stream, stamp) for stream, _, stamp in seen] == [('joint_states', WALL),
+                                                              ('odom', WALL - 5)]
+
+
+def test_a_session_without_scan_input_refuses_scans():
+    session = TwinSession(KinematicBackend(), now=0.0)
+    assert 'scan' not in session.monitors
+    with pytest.raises(RuntimeError, match='scan_input'):
+        session.on_scan(_physical_scan(), 0.0, WALL)

@@ -46,10 +46,12 @@ class LidarSpec:
 
 @dataclass(frozen=True)
 class ScanData:
-    """A ``sensor_msgs/LaserScan`` without header stamp.
+    """A ``sensor_msgs/LaserScan`` as plain data.
 
     ``ranges`` (float32) follow REP-117: a beam with no return inside ``range_max`` is
-    ``+inf``, a return closer than ``range_min`` is ``-inf``.
+    ``+inf``, a return closer than ``range_min`` is ``-inf``. ``stamp_ns`` is the header
+    stamp of a physical scan (0: none); scans a backend casts leave it 0 (the caller stamps
+    them, see README "Header stamps").
     """
 
     frame_id: str
@@ -62,3 +64,4 @@ class ScanData:
     range_max: float
     ranges: np.ndarray
     intensities: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    stamp_ns: int = 0

@@ -60,12 +60,15 @@ class StreamMonitor:
 
     def __init__(self, name: str, *, kind: str = 'input', stale_timeout: float | None = None,
                  error_factor: float = 4.0, start_time: float = 0.0, capacity: int = 1000,
-                 window_s: float = 10.0, counters: tuple[str, ...] = ()) -> None:
+                 window_s: float = 10.0, counters: tuple[str, ...] = (),
+                 optional: bool = False) -> None:
         """:param name: stream name shown in diagnostics (e.g. ``'joint_states'``)
         :param kind: ``'input'`` or ``'output'``
         :param stale_timeout: seconds without a good sample before WARN, or ``None``
         :param counters: counter names shown (at 0) from the start; others appear when first
             counted
+        :param optional: an input the twin can do without (the physical scan): OK until its
+            first sample, stale-checked from then on
         :raise ValueError: for an unknown kind or a non-positive timeout/factor
         """
         if kind not in ('input', 'output'):
@@ -78,6 +81,7 @@ class StreamMonitor:
         self.kind = kind
         self.stale_timeout = stale_timeout
         self.error_factor = error_factor
+        self.optional = optional
         self.start_time = start_time
         self.received = 0
         self.rejections: dict[str, int] = {}
@@ -129,6 +133,8 @@ class StreamMonitor:
         if self.last_good_time is None:
             if timeout is None:
                 return Level.OK, 'no data yet'
+            if self.optional:
+                return Level.OK, 'not received (optional)'
             waited = now - self.start_time
             if waited > self.error_factor * timeout:
                 return Level.ERROR, f'no {self._good_word} sample in {waited:.1f} s since start'

@@ -9,11 +9,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from twin_bridge.core.backend import SimulatorBackend
+from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.quoting import quote_names, shorten
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.description.robot_frames import FixedFrames
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.twin.outputs import ScanOutput, StateOutput
+from twin_bridge.twin.scan_validation import MAX_SCAN_BEAMS, check_scan
 from twin_bridge.twin.stamp_guard import StampGuard
 from twin_bridge.twin.stream_monitor import StreamMonitor, StreamStatus
 from twin_bridge.twin.validation import (
@@ -35,6 +37,7 @@ __all__ = [
     'COUNTER_UNSTAMPED',
     'INPUT_JOINT_STATES',
     'INPUT_ODOM',
+    'INPUT_SCAN',
     'InputOutcome',
     'OUTPUT_JOINT_STATES',
     'OUTPUT_ODOM',
@@ -46,6 +49,7 @@ __all__ = [
 # Stream names used in diagnostics and logs.
 INPUT_JOINT_STATES = 'joint_states'
 INPUT_ODOM = 'odom'
+INPUT_SCAN = 'scan'
 OUTPUT_JOINT_STATES = 'virtual/joint_states'
 OUTPUT_ODOM = 'virtual/odom'
 OUTPUT_SCAN = 'virtual/scan'
@@ -72,6 +76,8 @@ class SessionConfig:
     rejected as ``out_of_range`` (see :mod:`twin_bridge.twin.validation`).
     ``joint_states_rate``/``odom_rate`` > 0: that output is published by the node's
     rate-capped timer (:meth:`StateOutput.take`) instead of once per accepted input.
+    ``scan_input``: the session takes physical scans (:meth:`TwinSession.on_scan`), an
+    optional input, with at most ``max_scan_beams`` beams.
     """
 
     stale_timeout: float = 0.5
@@ -86,6 +92,8 @@ class SessionConfig:
     max_joint_position: float = DEFAULT_MAX_JOINT_POSITION
     joint_states_rate: float = 0.0
     odom_rate: float = 0.0
+    scan_input: bool = False
+    max_scan_beams: int = MAX_SCAN_BEAMS
 
     def __post_init__(self) -> None:
         for name in ('stale_timeout', 'stats_window_s', 'max_magnitude', 'max_joint_position'):
@@ -126,6 +134,10 @@ class InputOutcome:
         if self.verdict.reason is None:
             return ''
         return f'rejected {self.stream} sample: {self.verdict.reason.value}: {self.verdict.detail}'
+
+
+def _ignore(sample: Any) -> None:
+    """The mirror of an input nothing mirrors (the physical scan)."""
 
 
 class _Input:
@@ -175,14 +187,19 @@ class TwinSession:
     """
 
     def __init__(self, backend: SimulatorBackend, config: SessionConfig | None = None, *,
-                 now: float = 0.0, robot: RobotDescription | None = None) -> None:
+                 now: float = 0.0, robot: RobotDescription | None = None,
+                 on_accepted: Callable[[str, Any, int], None] | None = None) -> None:
         """:param backend: the simulator the twin lives in
         :param config: tunables (default :class:`SessionConfig`)
         :param now: monotonic start time, the reference for "never received" staleness
         :param robot: the twin's robot, to name odometry frames (default: ``backend.robot``
             if the backend has one; without a robot the backend's frame names are kept)
+        :param on_accepted: called as ``(stream, sample, stamp_ns)`` for every accepted
+            sample, as the backend got it (odometry in the root frame) with its effective
+            stamp (the receive time for an unstamped one); it must be quick and not raise
         """
         self.backend = backend
+        self._on_accepted = on_accepted
         self.config = config or SessionConfig()
         cfg = self.config
         self._robot = robot if robot is not None else getattr(backend, 'robot', None)
@@ -196,11 +213,11 @@ class TwinSession:
         future_ns = int(round(cfg.max_future_stamp * 1e9))
 
         def monitor(name: str, kind: str, timeout: float | None,
-                    counters: tuple[str, ...] = ()) -> StreamMonitor:
+                    counters: tuple[str, ...] = (), optional: bool = False) -> StreamMonitor:
             return StreamMonitor(name, kind=kind, stale_timeout=timeout,
                                  error_factor=cfg.error_factor, start_time=now,
                                  capacity=cfg.stats_capacity, window_s=cfg.stats_window_s,
-                                 counters=counters)
+                                 counters=counters, optional=optional)
 
         input_counters = (COUNTER_UNSTAMPED, COUNTER_TIMELINE_RESET)
         joint_counters = input_counters + ((COUNTER_IGNORED_UNKNOWN_JOINT,)
@@ -225,9 +242,16 @@ class TwinSession:
             self.scan_out = ScanOutput(
                 monitor(OUTPUT_SCAN, 'output', max(cfg.stale_timeout, 3 * cfg.scan_period)),
                 backend, (self._joints, self._odom))
+        #: The physical scan input (``None`` unless ``config.scan_input``): checked, then
+        #: only handed to ``on_accepted`` (the drift check compares it; nothing mirrors it).
+        self._scan: _Input | None = None
+        inputs = [self._joints.monitor, self._odom.monitor]
+        if cfg.scan_input:
+            self._scan = _Input(monitor(INPUT_SCAN, 'input', cfg.stale_timeout, input_counters,
+                                        optional=True), future_ns, mirror=_ignore)
+            inputs.append(self._scan.monitor)
         self.monitors: dict[str, StreamMonitor] = {
-            m.name: m for m in (self._joints.monitor, self._odom.monitor,
-                                self.joint_states_out.monitor, self.odom_out.monitor)}
+            m.name: m for m in (*inputs, self.joint_states_out.monitor, self.odom_out.monitor)}
         if self.scan_out is not None:
             self.monitors[OUTPUT_SCAN] = self.scan_out.monitor
 
@@ -250,6 +274,16 @@ class TwinSession:
             if isinstance(mirrored, Verdict):
                 verdict, mirrored = mirrored, None
         return self._accept(self._odom, sample.stamp_ns, verdict, mirrored, now, wall_ns)
+
+    def on_scan(self, sample: ScanData, now: float, wall_ns: int) -> InputOutcome:
+        """Validate a physical scan (``config.scan_input`` on) and, if good, hand it to
+        ``on_accepted``; a scan is compared, never mirrored."""
+        state = self._scan
+        if state is None:
+            raise RuntimeError('this session takes no physical scans (scan_input is off)')
+        state.monitor.record_received()
+        verdict = check_scan(sample, self.config.max_scan_beams)
+        return self._accept(state, sample.stamp_ns, verdict, verdict.sample, now, wall_ns)
 
     def _root_pose(self, sample: OdometrySample) -> OdometrySample | Verdict[OdometrySample]:
         """``sample`` as the root link's pose and twist, what backends move, or a rejection."""
@@ -321,8 +355,10 @@ class TwinSession:
         state.receive_time = now
         # An unstamped sample was stamped on receipt: its age is 0 by construction.
         recovered = monitor.record_good(now, (wall_ns - stamp_ns) * 1e-9)
+        if self._on_accepted is not None:
+            self._on_accepted(state.name, mirrored, stamp_ns)
         return InputOutcome(state.name, verdict, recovered, tuple(notes),
-                            state.output.offer(now))
+                            state.output.offer(now) if state.output is not None else None)
 
     def _is_unknown_frame(self, frame: str) -> bool:
         root = self._frames.root_link

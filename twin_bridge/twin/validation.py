@@ -51,6 +51,7 @@ class RejectReason(str, Enum):
     NO_POSITIONS = 'no_positions'
     LENGTH_MISMATCH = 'length_mismatch'
     NON_FINITE = 'non_finite'
+    BAD_ANGLES = 'bad_angles'
     OUT_OF_RANGE = 'out_of_range'
     UNKNOWN_JOINT = 'unknown_joint'
     DUPLICATE_JOINT = 'duplicate_joint'
