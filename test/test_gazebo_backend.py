@@ -22,7 +22,8 @@ from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.errors import BackendError
 from twin_bridge.gazebo.gz_bridge_config import generate_bridge_config
-from twin_bridge.ros.gazebo_backend import GazeboBackend, scan_from_msg
+from twin_bridge.ros.conversions import scan_from_msg
+from twin_bridge.ros.gazebo_backend import GazeboBackend
 
 NAMESPACE = 'robot1'
 TIMEOUT = 15.0

@@ -22,6 +22,7 @@ __all__ = [
     'ns_to_time',
     'odometry_from_msg',
     'odometry_to_msg',
+    'scan_from_msg',
     'scan_to_msg',
     'set_odometry_state',
     'time_to_ns',
@@ -147,6 +148,24 @@ def scan_to_msg(scan: ScanData, stamp_ns: int, frame_id: str | None = None) -> L
         msg.intensities = array(
             'f', np.ascontiguousarray(scan.intensities, dtype=np.float32).tobytes())
     return msg
+
+
+def scan_from_msg(msg: LaserScan, frame_id: str | None = None) -> ScanData:
+    """A ``sensor_msgs/LaserScan`` as :class:`ScanData` with its stamp (ranges and
+    intensities float32, views where rclpy hands out float32 arrays)."""
+    return ScanData(
+        frame_id=frame_id or msg.header.frame_id,
+        angle_min=float(msg.angle_min),
+        angle_max=float(msg.angle_max),
+        angle_increment=float(msg.angle_increment),
+        time_increment=float(msg.time_increment),
+        scan_time=float(msg.scan_time),
+        range_min=float(msg.range_min),
+        range_max=float(msg.range_max),
+        ranges=np.asarray(msg.ranges, dtype=np.float32),
+        intensities=np.asarray(msg.intensities, dtype=np.float32),
+        stamp_ns=time_to_ns(msg.header.stamp),
+    )
 
 
 def diagnostics_to_msg(statuses: Iterable[StreamStatus], stamp_ns: int, hardware_id: str,

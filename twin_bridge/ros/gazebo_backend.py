@@ -39,9 +39,9 @@ from twin_bridge.gazebo.gz_topics import (
     world_service,
 )
 from twin_bridge.gazebo.request_coalescer import CoalescerStats, RequestCoalescer
-from twin_bridge.ros.conversions import joint_state_from_msg, odometry_from_msg
+from twin_bridge.ros.conversions import joint_state_from_msg, odometry_from_msg, scan_from_msg
 
-__all__ = ['GazeboBackend', 'PoseSender', 'make_set_entity_pose_sender', 'scan_from_msg']
+__all__ = ['GazeboBackend', 'PoseSender', 'make_set_entity_pose_sender']
 
 # send(model_name, pose, done): start one set-pose request; call done(success) once answered.
 PoseSender = Callable[[str, Pose, Callable[[bool], None]], None]
@@ -84,22 +84,6 @@ def make_set_entity_pose_sender(node: Node, service: str) -> PoseSender:
 
     send.client = client  # type: ignore[attr-defined]  # destroyed by GazeboBackend.close
     return send
-
-
-def scan_from_msg(msg: LaserScan, frame_id: str | None = None) -> ScanData:
-    """A bridged ``sensor_msgs/LaserScan`` as :class:`ScanData` (ranges/intensities float32)."""
-    return ScanData(
-        frame_id=frame_id or msg.header.frame_id,
-        angle_min=float(msg.angle_min),
-        angle_max=float(msg.angle_max),
-        angle_increment=float(msg.angle_increment),
-        time_increment=float(msg.time_increment),
-        scan_time=float(msg.scan_time),
-        range_min=float(msg.range_min),
-        range_max=float(msg.range_max),
-        ranges=np.asarray(msg.ranges, dtype=np.float32),
-        intensities=np.asarray(msg.intensities, dtype=np.float32),
-    )
 
 
 def _world_name(name: str, world: str | Path | None) -> str:

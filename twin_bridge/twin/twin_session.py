@@ -396,6 +396,12 @@ class TwinSession:
                               state.angular_velocity, self._odom.stamp_ns, state.frame_id,
                               state.child_frame_id)
 
+    def last_stamp(self, stream: str) -> int | None:
+        """The effective stamp of the last accepted sample of input ``stream``."""
+        state = {INPUT_JOINT_STATES: self._joints, INPUT_ODOM: self._odom,
+                 INPUT_SCAN: self._scan}.get(stream)
+        return None if state is None else state.stamp_ns
+
     # ----------------------------------------------------------------- health
     def poll(self, now: float) -> list[str]:
         """Update staleness; one message per stream that has just gone stale."""
