@@ -62,7 +62,7 @@ def test_wheel_slip(twin):
 
 
 def test_moved_obstacle(twin):
-    mon = monitor(twin)
+    mon = DriftMonitor.from_backend(twin.backend)
     try:
         first, _, _ = drive(twin, mon, start=(-2.5, -1.5, 1.5), seconds=2.5, fault='world',
                             fault_at=1.0, rng=np.random.default_rng(5),
@@ -71,8 +71,12 @@ def test_moved_obstacle(twin):
         twin.physical.sync(twin.caster.data.qpos)
     assert errors(mon) == {'world'} and first['world'] < 1.0
     est = mon.verdicts()['world'].estimates
-    # box_0 (about 0.5 m across) moved from (-4.5, 0.5) to (-4.5, 0.8)
-    assert math.hypot(est['changed_x'] + 4.5, est['changed_y'] - 0.65) < 0.6
+    # box_0 (0.4 m across, yaw 0.3) moved from (-4.5, 0.5) to (-4.5, 0.8): the change is
+    # on the union of both footprints, where it appeared on the new one
+    assert math.hypot(est['changed_x'] + 4.5, est['changed_y'] - 0.65) < 0.45
+    assert math.hypot(est['appeared_x'] + 4.5, est['appeared_y'] - 0.8) < 0.3
+    assert any(math.hypot(k.centre[0] + 4.5, k.centre[1] - 0.65) < 0.45
+               for k in mon.world_changes)
 
 
 @pytest.mark.parametrize('fault, key, truth, tol', [('range_bias', 'range_bias', 0.03, 0.005),
@@ -83,3 +87,39 @@ def test_range_bias_and_scale(twin, fault, key, truth, tol):
                         rng=np.random.default_rng(6), range_bias=0.03, range_scale=0.99)
     assert errors(mon) == {'lidar'} and first['lidar'] < 2.0
     assert mon.verdicts()['lidar'].estimates[key] == pytest.approx(truth, abs=tol)
+
+
+def test_from_backend_reads_the_wheel_geometry(twin):
+    mon = DriftMonitor.from_backend(twin.backend)
+    assert mon.wheels is not None and mon.wheels.geometry.wheel_radius == pytest.approx(0.06)
+    first, _, _ = drive(twin, mon, start=START, seconds=2.5, fault='wheels', fault_at=1.0,
+                        rng=np.random.default_rng(4))
+    assert errors(mon) == {'wheels'} and first['wheels'] < 1.0
+
+
+def test_pose_correction_and_residuals_after_a_pose_offset(twin):
+    mon = DriftMonitor.from_backend(twin.backend)
+    assert mon.pose_correction is None and mon.residual() is None
+    _, true, odom = drive(twin, mon, start=START, seconds=1.5, fault='pose', fault_at=1.0,
+                          rng=np.random.default_rng(2))
+    corr = mon.pose_correction
+    assert np.allclose(corr.pose[:2], true[:2], atol=0.01)
+    np.testing.assert_allclose(corr.odometry, odom)
+    assert np.allclose(corr.delta[:2], (true - odom)[:2], atol=0.01)
+    cov = corr.covariance_6x6().reshape(6, 6)
+    assert np.all(np.diag(cov)[[0, 1, 5]] > 0) and np.all(np.diag(cov)[2:5] == 0)
+    assert np.sqrt(cov[0, 0]) < 0.01
+    assert corr.quaternion() @ corr.quaternion() == pytest.approx(1.0)
+    raw, corrected = mon.residual(), mon.residual(corrected=True)
+    assert raw.shape == (len(twin.angles),) and np.count_nonzero(np.isfinite(raw)) > 500
+    assert np.nanpercentile(np.abs(raw), 75) > 0.05  # the twin's view is off
+    assert np.nanpercentile(np.abs(corrected), 75) < 0.02  # the matched one agrees
+
+
+def test_nominal_residual_is_the_noise(twin):
+    mon = monitor(twin)
+    drive(twin, mon, start=START, seconds=0.5, rng=np.random.default_rng(1))
+    res = mon.residual()
+    assert np.count_nonzero(np.isfinite(res)) > 500
+    assert abs(np.nanmedian(res)) < 0.003 and np.nanpercentile(np.abs(res), 99) < 0.05
+    assert mon.world_changes == []

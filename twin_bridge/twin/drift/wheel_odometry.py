@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.description.wheel_geometry import WheelGeometry
 from twin_bridge.twin.drift.sequential import GaussianCusum
 from twin_bridge.twin.pose_history import PoseHistory
 
@@ -17,12 +18,24 @@ __all__ = ['DiffDriveGeometry', 'WheelSlipDetector']
 
 @dataclass(frozen=True)
 class DiffDriveGeometry:
-    """A differential drive: its wheel joints, wheel radius and separation (m)."""
+    """A differential drive: its wheel joints, wheel radius and separation (m).
+
+    ``left_sign``/``right_sign`` are -1 for a wheel whose positive joint motion drives it
+    backwards (as in :class:`~twin_bridge.description.wheel_geometry.WheelGeometry`).
+    """
 
     left_joint: str
     right_joint: str
     wheel_radius: float
     wheel_separation: float
+    left_sign: float = 1.0
+    right_sign: float = 1.0
+
+    @classmethod
+    def from_wheel_geometry(cls, wheels: WheelGeometry) -> DiffDriveGeometry:
+        """The same drive as a description's :class:`WheelGeometry`."""
+        return cls(wheels.left_joint, wheels.right_joint, wheels.radius, wheels.separation,
+                   wheels.left_sign, wheels.right_sign)
 
     def __post_init__(self) -> None:
         if not (self.wheel_radius > 0 and self.wheel_separation > 0):
@@ -32,6 +45,7 @@ class DiffDriveGeometry:
     def motion(self, d_left: float, d_right: float) -> tuple[float, float]:
         """Forward travel (m) and heading change (rad) for wheel angle changes (rad)."""
         r = self.wheel_radius
+        d_left, d_right = self.left_sign * d_left, self.right_sign * d_right
         return r * (d_left + d_right) / 2.0, r * (d_right - d_left) / self.wheel_separation
 
 

@@ -18,7 +18,9 @@ class ChangeCluster:
 
     ``centre`` (world x, y) and ``extent`` (largest distance of a point from it) are over
     the physical endpoints of ``new`` beams (something the twin lacks) and the virtual
-    endpoints of ``gone`` beams (something no longer there).
+    endpoints of ``gone`` beams (something no longer there). ``new_centre`` and
+    ``gone_centre`` are the same over each kind alone (``None`` without such beams): for a
+    moved obstacle, where it appeared and where it was.
     """
 
     centre: np.ndarray
@@ -26,6 +28,8 @@ class ChangeCluster:
     beams: int
     new: int
     gone: int
+    new_centre: np.ndarray | None = None
+    gone_centre: np.ndarray | None = None
 
 
 def find_changes(comparison: BeamComparison, headings: np.ndarray, origin: np.ndarray,
@@ -71,9 +75,13 @@ def find_changes(comparison: BeamComparison, headings: np.ndarray, origin: np.nd
         if len(members) < min_beams:
             continue
         extent = float(np.max(np.hypot(*(pts[members] - centre).T)))
-        out.append(ChangeCluster(centre=centre, extent=extent, beams=len(members),
-                                 new=int(np.count_nonzero(comparison.new[members])),
-                                 gone=int(np.count_nonzero(comparison.gone[members]))))
+        is_new = comparison.new[members]
+        n_new = int(np.count_nonzero(is_new))
+        out.append(ChangeCluster(
+            centre=centre, extent=extent, beams=len(members), new=n_new,
+            gone=len(members) - n_new,
+            new_centre=pts[members[is_new]].mean(axis=0) if n_new else None,
+            gone_centre=pts[members[~is_new]].mean(axis=0) if n_new < len(members) else None))
     return sorted(out, key=lambda c: -c.beams)
 
 
@@ -94,6 +102,8 @@ class WorldChangeDetector:
         self.smoothing = float(smoothing)
         self.centre: np.ndarray | None = None
         self.extent = 0.0
+        #: The latest cluster that matched the track (``None`` while there is no track).
+        self.last: ChangeCluster | None = None
 
     @property
     def alarm(self) -> bool:
@@ -103,13 +113,14 @@ class WorldChangeDetector:
     def update(self, clusters: list[ChangeCluster]) -> bool:
         """Feed one scan's clusters; return :attr:`alarm`."""
         if self.cusum.statistic <= 0.0:
-            self.centre = None
+            self.centre = self.last = None
         match = None
         for cluster in clusters:
             if self.centre is None or np.hypot(*(cluster.centre - self.centre)) <= self.gate:
                 match = cluster
                 break
         if match is not None:
+            self.last = match
             if self.centre is None:
                 self.centre, self.extent = match.centre.copy(), match.extent
             else:
