@@ -29,6 +29,7 @@ from twin_bridge.demo.report import (
 )
 from twin_bridge.demo.stop_signals import Stopped, StopSignals
 from twin_bridge.errors import ConfigError
+from twin_bridge.stand_in.faults import parse_faults
 from twin_bridge.stand_in.motion_profiles import MAX_RATE_HZ, MOTIONS
 
 __all__ = ['build_parser', 'choose_domain_id', 'main', 'parse_bridge_params', 'run']
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--physical-scan', action='store_true',
                         help='the stand-in robot also publishes its own scan (from a second '
                              'embedded world), to compare with virtual/scan')
+    parser.add_argument('--fault', action='append', default=[], metavar='SPEC',
+                        help='inject a fault into the stand-in robot (repeatable; its scan is '
+                             'published then), e.g. lidar_yaw:deg=2,at=5 (physical_sim --help)')
     parser.add_argument('--output', type=Path, default=None,
                         help='report directory; if omitted, reports/demo-<timestamp>/')
     parser.add_argument('--live', action='store_true',
@@ -172,9 +176,9 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
     """Parameters of the stand-in robot and of the twin bridge node."""
     sim = {
         'joint_states_rate': float(options.rate), 'odom_rate': float(options.odom_rate),
-        'motion': options.motion, 'speed': float(options.speed),
+        'motion': options.motion, 'speed': float(options.speed), 'faults': options.fault or [''],
         'noise_stddev': float(options.noise), 'seed': int(options.seed),
-        'publish_scan': bool(options.physical_scan), 'world': options.world,
+        'publish_scan': bool(options.physical_scan or options.fault), 'world': options.world,
         'joint_states_topic': options.joint_states_topic, 'odom_topic': options.odom_topic}
     bridge = {
         'backend': 'embedded', 'world': options.world,
@@ -385,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # validate everything that can be wrong before any process starts
         choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
         parse_bridge_params(options.bridge_param)
+        parse_faults(options.fault, what='--fault')
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
     return run(options)

@@ -23,9 +23,10 @@ from twin_bridge.description.robot_description import (
     default_robot_path,
     load_robot_description,
 )
-from twin_bridge.errors import TwinBridgeError
+from twin_bridge.errors import ConfigError, TwinBridgeError
 from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.stand_in.faults import FaultInjector, fault_help, parse_faults
 from twin_bridge.stand_in.motion_profiles import (
     MAX_RATE_HZ,
     MOTIONS,
@@ -58,6 +59,7 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     'odom_topic': ('odom', 'output topic for nav_msgs/Odometry'),
     'scan_topic': ('scan', 'output topic for sensor_msgs/LaserScan (publish_scan)'),
     'qos_depth': (10, 'history depth of the publishers'),
+    'faults': ([''], 'faults to inject, each KIND:KEY=VALUE,... (see "Faults" below)'),
 }
 
 
@@ -85,6 +87,11 @@ class PhysicalSimNode(Node):
             period=float(p['period']), sweep_period=float(p['sweep_period']),
             geometry=DiffDriveGeometry(float(p['wheel_radius']), float(p['wheel_separation'])))
         self._noise = MeasurementNoise(float(p['noise_stddev']), int(p['seed']))
+        self._faults = FaultInjector(parse_faults(p['faults'], int(p['seed']), 'faults'),
+                                     self._motion.joint_names, robot.wheel_joint_names)
+        if self._faults.scan_faults and not p['publish_scan']:
+            raise ConfigError(f'faults: {self._faults.scan_faults[0].describe()} changes the '
+                              'scan; set publish_scan:=true')
 
         state_qos = qos_profile('reliable', int(p['qos_depth']))
         self._joint_pub = self.create_publisher(JointState, p['joint_states_topic'], state_qos)
@@ -102,7 +109,7 @@ class PhysicalSimNode(Node):
         for name, rate in rates.items():
             if rate > 0:
                 self._schedule.add(name, rate)
-        self._scan_backend = None
+        self._scanner = None
         if p['publish_scan']:
             self._setup_scan(p, robot)
         self._stop = threading.Event()
@@ -113,19 +120,23 @@ class PhysicalSimNode(Node):
         self.get_logger().info(
             f'publishing {self._motion.joint_names} motion={p["motion"]} '
             f'joint_states={rates["joint_states"]} Hz odom={rates["odom"]} Hz'
-            f'{" + scan" if self._scan_backend else ""}')
+            f'{" + scan" if self._scanner else ""}')
+        for fault in self._faults.faults:
+            self.get_logger().info(f'injecting fault {fault.describe()} from t={fault.at:g} s')
 
     def _setup_scan(self, p: dict[str, Any], robot: RobotDescription) -> None:
-        from twin_bridge.embedded.embedded_backend import EmbeddedBackend  # mujoco only when needed
-        backend = EmbeddedBackend(p['world'], robot, lidar_seed=int(p['seed']))
-        if backend.lidar is None:
-            backend.close()
+        from twin_bridge.stand_in.fault_scan import FaultyScanner  # mujoco only when needed
+        scanner = FaultyScanner(p['world'], robot, self._faults, seed=int(p['seed']))
+        if scanner.lidar is None:
+            scanner.close()
+            if self._faults.scan_faults:
+                raise ConfigError('faults: the robot has no lidar, so no scan to fault')
             self.get_logger().warning('publish_scan: the robot has no lidar; no scan published')
             return
-        self._scan_backend = backend
+        self._scanner = scanner
         self._scan_pub = self.create_publisher(LaserScan, p['scan_topic'],
                                                qos_profile_sensor_data)
-        self._schedule.add('scan', backend.lidar.update_rate)
+        self._schedule.add('scan', scanner.lidar.update_rate)
         self._emitters['scan'] = self._publish_scan
 
     def _run(self) -> None:
@@ -143,7 +154,7 @@ class PhysicalSimNode(Node):
                 self.get_logger().error(f'publishing stopped: {exc!r}')
 
     def _publish_joint_state(self, t: float) -> None:
-        sample = self._noise.joint_state(self._motion.joint_state(t))
+        sample = self._noise.joint_state(self._faults.joint_state(self._motion.joint_state(t), t))
         msg = self._joint_msg
         msg.position = sample.positions.tolist()
         msg.velocity = sample.velocities.tolist()
@@ -151,16 +162,16 @@ class PhysicalSimNode(Node):
         self._joint_pub.publish(msg)
 
     def _publish_odometry(self, t: float) -> None:
-        sample = self._noise.odometry(self._motion.odometry(t))
+        sample = self._noise.odometry(self._faults.odometry(self._motion.odometry(t), t))
         msg = self._odom_msg
         set_odometry_state(msg, sample)
         msg.header.stamp = ns_to_time(time.time_ns())
         self._odom_pub.publish(msg)
 
     def _publish_scan(self, t: float) -> None:
-        # The scan sees the true (noise-free) pose; its own noise comes from the lidar model.
-        self._scan_backend.mirror(self._motion.odometry(t), self._motion.joint_state(t))
-        scan = self._scan_backend.scan()
+        # The scan sees the true (noise-free) pose; its own noise comes from the lidar model,
+        # its faults from the scanner.
+        scan = self._scanner.scan(t, self._motion.odometry(t), self._motion.joint_state(t))
         if scan is None:
             return
         msg = scan_to_msg(scan, time.time_ns())
@@ -177,18 +188,24 @@ class PhysicalSimNode(Node):
                          if name in self._schedule)
 
     def stop(self) -> None:
-        """Stop the pacing thread and release the scan world."""
+        """Stop the pacing thread and release the scan worlds."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=2.0)
-        if self._scan_backend is not None:
-            self._scan_backend.close()
-            self._scan_backend = None
+        if self._scanner is not None:
+            self._scanner.close()
+            self._scanner = None
 
 
 def _parse_cli(argv: list[str]) -> None:
-    epilog = 'ROS parameters (set with --ros-args -p name:=value), default in ():\n' + '\n'.join(
-        parameter_help(PARAMETERS))
+    epilog = '\n'.join([
+        'ROS parameters (set with --ros-args -p name:=value), default in ():',
+        *parameter_help(PARAMETERS), '',
+        'Faults, e.g. -p "faults:=[\'lidar_yaw:deg=2,at=5\', \'range_bias:m=0.05\']": each',
+        'KIND:KEY=VALUE,... is on from at=T s after start (default 0); seed=N seeds it (default',
+        'seed + its index). The true motion goes on (the scan is cast from it); only what is',
+        'published is off. Kinds (KEY=UPPER: required):',
+        *fault_help()])
     parser = argparse.ArgumentParser(
         prog='physical_sim', formatter_class=argparse.RawDescriptionHelpFormatter,
         description=textwrap.fill(
