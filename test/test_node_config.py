@@ -27,6 +27,10 @@ CONTRACT = {
     'input_qos', 'state_qos', 'qos_depth', 'stale_timeout', 'diagnostics_period',
     'max_future_stamp', 'gz_world_name', 'gz_topic_prefix',
     'unknown_joints',                   # added: ignore joints the twin lacks (H6 finding N2)
+    # the drift check and prediction (issue 9)
+    'input_scan_topic', 'drift_check', 'drift_false_alarm_rate', 'scan_noise_stddev',
+    'output_pose_correction_topic', 'output_world_changes_topic', 'output_scan_residual_topic',
+    'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate',
 }
 
 
@@ -73,6 +77,11 @@ def test_integers_coerced_to_float_and_xacro_args_parsed():
     ({'scan_rate': float('nan')}, 'scan_rate must be finite'),
     ({'world': 3}, 'world must be a string'),
     ({'robot_description_args': 'a:=b'}, 'must be a list of strings'),
+    ({'drift_check': 1}, 'drift_check must be true or false'),
+    ({'drift_false_alarm_rate': 0.0}, 'drift_false_alarm_rate must be in (0, 0.5)'),
+    ({'prediction_rate': -1.0}, 'prediction_rate must be >= 0'),
+    ({'prediction_horizon': 0.0}, 'prediction_horizon must be > 0'),
+    ({'output_scan_residual_topic': ''}, 'output_scan_residual_topic must not be empty'),
     ({'robot_description_args': ['novalue']}, "'novalue' is not"),
     ({'output_odom_topic': ''}, 'output_odom_topic must not be empty'),
     ({'odom_frame': ' '}, 'odom_frame must not be empty'),
@@ -174,3 +183,14 @@ def test_scan_rate_and_session_config_follow_the_parameters():
     assert (session.stale_timeout, session.max_future_stamp) == (0.8, 0.1)
     assert session.ignore_unknown_joints and not default.session_config(20.0).ignore_unknown_joints
     assert config.session_config(0.0).scan_period == 0.0
+
+
+def test_the_physical_scan_input_is_optional_and_checked_for_loops():
+    config = TwinNodeConfig.from_values({'input_scan_topic': ''})
+    config.check_topics(_resolve(''))  # no scan input: nothing to collide with
+    assert not config.session_config(20.0).scan_input
+    assert TwinNodeConfig.from_values({}).session_config(20.0).scan_input
+    assert not TwinNodeConfig.from_values({'drift_check': False}).session_config(20.0).scan_input
+    looping = TwinNodeConfig.from_values({'input_scan_topic': 'virtual/scan'})
+    with pytest.raises(ConfigError, match='output_scan_topic resolves to /virtual/scan'):
+        looping.check_topics(_resolve(''))

@@ -56,13 +56,33 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'max_future_stamp': (0.5, 's an input stamp may be ahead of this node\'s clock'),
     'unknown_joints': ('reject', 'joint_states naming joints the twin lacks: reject the '
                                  'message | ignore those names and mirror the rest'),
+    'input_scan_topic': ('scan', 'physical sensor_msgs/LaserScan input of the drift check '
+                                 '("" = none: only the checks that need no scan run)'),
+    'drift_check': (True, 'compare the physical robot with the twin (scan beam by beam, '
+                          'wheels against odometry) and name the cause of a disagreement'),
+    'drift_false_alarm_rate': (1e-7, 'false alarms allowed per scan and test: sets the '
+                                     'thresholds of the drift check\'s sequential tests'),
+    'scan_noise_stddev': (0.01, 'range noise (1 sigma, m) of the physical lidar'),
+    'output_pose_correction_topic': ('virtual/pose_correction',
+                                     'scan-matched base pose when the pose drifted '
+                                     '(geometry_msgs/PoseWithCovarianceStamped, frame odom)'),
+    'output_world_changes_topic': ('virtual/world_changes', 'where the world changed '
+                                   '(visualization_msgs/MarkerArray)'),
+    'output_scan_residual_topic': ('virtual/scan_residual', 'physical minus virtual range '
+                                   'per beam (sensor_msgs/LaserScan layout, NaN: no return)'),
+    'output_predicted_path_topic': ('virtual/predicted_path', 'predicted base path '
+                                    '(nav_msgs/Path, frame odom)'),
+    'prediction_horizon': (1.0, 's ahead the predicted path reaches'),
+    'prediction_rate': (10.0, 'Hz of the predicted path (0 = no prediction)'),
     'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
 }
 
 #: Topic parameters of the node's subscriptions and of its publishers.
-INPUT_TOPICS = ('input_joint_states_topic', 'input_odom_topic')
-OUTPUT_TOPICS = ('output_joint_states_topic', 'output_odom_topic', 'output_scan_topic')
+INPUT_TOPICS = ('input_joint_states_topic', 'input_odom_topic', 'input_scan_topic')
+OUTPUT_TOPICS = ('output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
+                 'output_pose_correction_topic', 'output_world_changes_topic',
+                 'output_scan_residual_topic', 'output_predicted_path_topic')
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,16 @@ class TwinNodeConfig:
     diagnostics_period: float
     max_future_stamp: float
     unknown_joints: str
+    input_scan_topic: str
+    drift_check: bool
+    drift_false_alarm_rate: float
+    scan_noise_stddev: float
+    output_pose_correction_topic: str
+    output_world_changes_topic: str
+    output_scan_residual_topic: str
+    output_predicted_path_topic: str
+    prediction_horizon: float
+    prediction_rate: float
     gz_world_name: str
     gz_topic_prefix: str
 
@@ -108,7 +138,8 @@ class TwinNodeConfig:
 
         :raise ConfigError: naming the parameters and the topic they share
         """
-        check_topic_loops({name: resolve(getattr(self, name)) for name in INPUT_TOPICS},
+        check_topic_loops({name: resolve(getattr(self, name)) for name in INPUT_TOPICS
+                           if getattr(self, name)},
                           {name: resolve(getattr(self, name)) for name in OUTPUT_TOPICS})
 
     def scan_rate_for(self, lidar: LidarSpec | None) -> float:
@@ -126,7 +157,8 @@ class TwinNodeConfig:
                              scan_period=1.0 / scan_rate if scan_rate > 0 else 0.0,
                              ignore_unknown_joints=self.unknown_joints == 'ignore',
                              joint_states_rate=self.joint_states_rate,
-                             odom_rate=self.odom_rate)
+                             odom_rate=self.odom_rate,
+                             scan_input=bool(self.input_scan_topic) and self.drift_check)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> TwinNodeConfig:
@@ -146,7 +178,12 @@ class TwinNodeConfig:
                 value = default
             if isinstance(default, float):
                 kwargs[f.name] = _number(f.name, value)
-            elif isinstance(default, bool) or isinstance(default, int):
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f'parameter {f.name} must be true or false, got '
+                                      f'{value!r}')
+                kwargs[f.name] = value
+            elif isinstance(default, int):
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ConfigError(f'parameter {f.name} must be an integer, got {value!r}')
                 kwargs[f.name] = value
@@ -176,16 +213,20 @@ class TwinNodeConfig:
         if self.unknown_joints not in UNKNOWN_JOINT_POLICIES:
             raise ConfigError(f'parameter unknown_joints is {self.unknown_joints!r}; expected '
                               f'one of {", ".join(UNKNOWN_JOINT_POLICIES)}')
-        for name in ('scan_rate', 'odom_rate', 'joint_states_rate', 'max_future_stamp'):
+        for name in ('scan_rate', 'odom_rate', 'joint_states_rate', 'max_future_stamp',
+                     'prediction_rate'):
             if getattr(self, name) < 0:
                 raise ConfigError(f'parameter {name} must be >= 0, got {getattr(self, name)}')
-        for name in ('stale_timeout', 'diagnostics_period'):
+        for name in ('stale_timeout', 'diagnostics_period', 'prediction_horizon',
+                     'scan_noise_stddev'):
             if not getattr(self, name) > 0:
                 raise ConfigError(f'parameter {name} must be > 0, got {getattr(self, name)}')
+        if not 0.0 < self.drift_false_alarm_rate < 0.5:
+            raise ConfigError('parameter drift_false_alarm_rate must be in (0, 0.5), got '
+                              f'{self.drift_false_alarm_rate}')
         if self.qos_depth < 1:
             raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
-        for name in ('input_joint_states_topic', 'input_odom_topic',
-                     'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
+        for name in ('input_joint_states_topic', 'input_odom_topic', *OUTPUT_TOPICS,
                      'odom_frame', 'model_name'):
             if not getattr(self, name).strip():
                 raise ConfigError(f'parameter {name} must not be empty')
@@ -230,7 +271,8 @@ def help_text(program: str = 'twin_bridge') -> str:
         f'usage: {program} [--ros-args -p NAME:=VALUE ... --params-file FILE]',
         '',
         'Mirrors a physical robot\'s joint_states and odom into a simulated twin and publishes',
-        'virtual/joint_states, virtual/odom, virtual/scan and /diagnostics.',
+        'virtual/joint_states, virtual/odom, virtual/scan and /diagnostics; compares the',
+        'physical scan with the twin (drift: pose, world, lidar, wheels) and predicts the path.',
         '',
         'parameters (default):',
     ]
