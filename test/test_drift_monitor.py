@@ -123,3 +123,21 @@ def test_nominal_residual_is_the_noise(twin):
     assert np.count_nonzero(np.isfinite(res)) > 500
     assert abs(np.nanmedian(res)) < 0.003 and np.nanpercentile(np.abs(res), 99) < 0.05
     assert mon.world_changes == []
+
+
+def test_a_persistent_pose_offset_is_matched_from_the_last_correction(twin):
+    mon = monitor(twin)
+    casts = []
+    caster = mon.matcher.caster
+
+    class Counting:
+        def cast(self, origin, yaw, angles):
+            casts.append(1)
+            return caster.cast(origin, yaw, angles)
+
+    mon.matcher.caster = Counting()
+    drive(twin, mon, start=START, seconds=1.5, fault='pose', fault_at=0.5, scan_rate=10.0,
+          rng=np.random.default_rng(2))
+    assert errors(mon) == {'pose'}
+    # 16 scans; the onset scan needs a few casts, the others start at the corrected pose
+    assert len(casts) <= 16 + 6

@@ -19,6 +19,7 @@ from twin_bridge.twin.drift.lidar_calibration import FrameTest
 from twin_bridge.twin.drift.pose_correction import PoseCorrection
 from twin_bridge.twin.drift.residuals import compare_beams
 from twin_bridge.twin.drift.scan_match import MatchResult, RayCaster, ScanMatcher
+from twin_bridge.twin.drift.se2 import compose, inverse
 from twin_bridge.twin.drift.sequential import GaussianCusum, wilson_hilferty
 from twin_bridge.twin.drift.wheel_odometry import DiffDriveGeometry, WheelSlipDetector
 from twin_bridge.twin.drift.world_change import ChangeCluster, WorldChangeDetector, find_changes
@@ -121,6 +122,8 @@ class DriftMonitor:
         self._last_ranges = np.zeros(0)
         self._last_stamp = 0
         self._clusters: list[ChangeCluster] = []
+        self._correction: np.ndarray | None = None
+        self._mirrored: np.ndarray | None = None
 
     @classmethod
     def from_backend(cls, backend: EmbeddedBackend, **kwargs: object) -> DriftMonitor:
@@ -157,12 +160,18 @@ class DriftMonitor:
 
         :param corrected: the virtual beams at the matched pose through the fitted range
             model (what the world check compares) instead of at the mirrored pose (what the
-            twin shows)
+            twin shows; cast here, outside the scan check, when the match was warm-started
+            from the previous correction)
         """
         match = self.last_match
         if match is None:
             return None
-        virtual = match.predicted if corrected and match.valid else match.initial.ranges
+        if corrected and match.valid:
+            virtual = match.predicted
+        else:
+            if self._mirrored is None:  # the match started elsewhere: cast the twin's view
+                self._mirrored = self.matcher.cast_at(self._last_odom, self._angles).ranges
+            virtual = self._mirrored
         lidar = self.lidar
         with np.errstate(invalid='ignore'):
             both = (np.isfinite(self._last_ranges) & (virtual >= lidar.range_min)
@@ -191,7 +200,13 @@ class DriftMonitor:
             self._angles = scan.angle_min + scan.angle_increment * np.arange(n)
             self._angles_key = key
         ranges = np.asarray(scan.ranges, dtype=float)
-        match = self.matcher.match(self._angles, ranges, odom)
+        # Warm start: the last scan's world-frame correction applied to this odometry pose
+        # (a persistent pose error then costs one cast per scan, not one per iteration).
+        start = odom if self._correction is None else compose(self._correction, odom)
+        match = self.matcher.match(self._angles, ranges, start)
+        self._correction = (compose(match.pose, inverse(odom))
+                            if match.valid and match.converged else None)
+        self._mirrored = match.initial.ranges if start is odom else None
         self.last_match = match
         self._last_odom = odom
         self._last_ranges = ranges

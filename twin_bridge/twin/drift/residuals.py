@@ -9,12 +9,24 @@ import numpy as np
 __all__ = ['BeamComparison', 'compare_beams', 'robust_scale']
 
 
-def robust_scale(values: np.ndarray) -> float:
-    """Normal-consistent median absolute deviation (``1.4826 * MAD``); 0 for no values."""
+def _lower_median(values: np.ndarray) -> float:
+    """The lower median (no NaN check, no interpolation): one partition."""
+    k = (values.size - 1) // 2
+    return float(np.partition(values, k)[k])
+
+
+def robust_scale(values: np.ndarray, *, centred: bool = False) -> float:
+    """Normal-consistent median absolute deviation (``1.4826 * MAD``); 0 for no values.
+
+    Medians are lower medians (one partition each, no interpolation: the hot path).
+
+    :param centred: the values are known to be centred on 0 (skip the first median)
+    """
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+    centre = 0.0 if centred else _lower_median(values)
+    return 1.4826 * _lower_median(np.abs(values - centre))
 
 
 @dataclass(frozen=True)

@@ -173,25 +173,31 @@ class ScanMatcher:
 
     def _irls(self, e_u: np.ndarray, j_u: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Cauchy-weighted least squares on one linearisation, re-weighted on its own
-        residuals (no new cast) until the step settles: ``(step, normal matrix, sigma)``."""
+        residuals (no new cast) while the step moves them: ``(step, normal matrix, sigma)``.
+
+        A Cauchy fit from a start off by a constant stops short (the weights favour the
+        residuals nearer 0); re-weighting on the linear model's residuals removes that.
+        """
         r = e_u
         step = np.zeros(j_u.shape[1])
         h = np.eye(j_u.shape[1])
-        sigma = self.noise
-        for _ in range(_REWEIGHTS):
-            sigma = max(robust_scale(r), self.noise)
+        sigma = max(robust_scale(r), self.noise)
+        for i in range(_REWEIGHTS):
             w = 1.0 / (1.0 + (r / (_CAUCHY * sigma)) ** 2)
             jw = j_u * w[:, None]
             h = jw.T @ j_u
             h[np.diag_indices_from(h)] += 1e-9 * (1.0 + np.trace(h))
             new = np.linalg.solve(h, jw.T @ e_u)
-            change = np.abs(new - step)
+            moved = j_u @ (new - step)
             step = new
             r = e_u - j_u @ step
-            if change[0] < 2e-4 and change[1] < 2e-4 and change[2] < 3e-5 and (
-                    len(change) == 3 or (change[3] < 3e-4 and change[4] < 3e-5)):
+            # Settled when the last solve moved the residuals by well under the noise.
+            if float(np.abs(moved).mean()) < 0.1 * sigma:
+                if i == 0:
+                    return step, h, sigma  # the residuals hardly moved: same scale
                 break
-        return step, h, max(robust_scale(r), self.noise)
+            sigma = max(robust_scale(r, centred=True), self.noise)
+        return step, h, sigma
 
     def _predict(self, theta: np.ndarray, hits: BeamHits) -> np.ndarray:
         if self.nparam == 5:
