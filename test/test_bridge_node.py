@@ -411,13 +411,18 @@ class TestOneBridgeProcess:
         scenario.status('virtual/scan', lambda s: number(s, 'published') > 10, 'over 10 scans')
         last = scenario.diags.last
         assert [s.name for s in last.status] == [
-            'twin_bridge: joint_states', 'twin_bridge: odom', 'twin_bridge: virtual/joint_states',
-            'twin_bridge: virtual/odom', 'twin_bridge: virtual/scan']
+            'twin_bridge: joint_states', 'twin_bridge: odom', 'twin_bridge: scan',
+            'twin_bridge: virtual/joint_states', 'twin_bridge: virtual/odom',
+            'twin_bridge: virtual/scan', 'twin drift: pose', 'twin drift: world',
+            'twin drift: lidar', 'twin drift: wheels', 'twin drift: check']
         assert {s.hardware_id for s in last.status} == {'test_bot'}
         for inp in last.status[:2]:   # counters shown from the start, 0 in this scenario
             assert (number(inp, 'unstamped'), number(inp, 'timeline_reset')) == (0, 0)
         assert 'ignored.unknown_joint' not in values(last.status[0])   # unknown_joints: reject
-        scan = last.status[-1]
+        # No physical scan in this scenario: the optional input is OK, no drift is raised.
+        assert last.status[2].level == bytes([0])
+        assert all(s.level == bytes([0]) for s in last.status[6:])
+        scan = last.status[5]
         assert number(scan, 'published') > 10
         assert number(scan, 'rate_hz') == pytest.approx(SCAN_RATE, rel=0.4)
 

@@ -25,18 +25,21 @@ from twin_bridge.description.robot_description import (
     load_robot_description,
 )
 from twin_bridge.errors import BackendError, TwinBridgeError
+from twin_bridge.ros.analysis_publishers import AnalysisPublishers
 from twin_bridge.ros.conversions import (
     diagnostics_to_msg,
     joint_state_from_msg,
     joint_state_to_msg,
     odometry_from_msg,
     odometry_to_msg,
+    scan_from_msg,
     scan_to_msg,
 )
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.twin.digital_twin import DigitalTwin, TwinConfig
 from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
 from twin_bridge.twin.periodic_thread import PeriodicThread
-from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, InputOutcome, TwinSession
+from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, INPUT_SCAN, InputOutcome
 
 NODE_NAME = 'twin_bridge'
 WARN_THROTTLE_S = 2.0
@@ -79,11 +82,16 @@ class TwinBridgeNode(Node):
         self.robot = load_robot(cfg)
         self.backend = make_backend(self, cfg, self.robot)
         scan_rate = cfg.scan_rate_for(self.backend.lidar)
-        self.session = TwinSession(self.backend, cfg.session_config(scan_rate),
-                                   now=time.monotonic(), robot=self.robot)
+        self.twin = DigitalTwin(
+            cfg.world, self.robot, backend=self.backend, now=time.monotonic(),
+            config=TwinConfig(session=cfg.session_config(scan_rate), drift=cfg.drift_check,
+                              false_alarm_rate=cfg.drift_false_alarm_rate,
+                              scan_noise_stddev=cfg.scan_noise_stddev,
+                              prediction_horizon=cfg.prediction_horizon))
+        self.session = self.twin.session
         # One logger per input stream: rclpy throttles per logger and call site.
         self._input_loggers = {stream: self.get_logger().get_child(stream)
-                               for stream in (INPUT_JOINT_STATES, INPUT_ODOM)}
+                               for stream in (INPUT_JOINT_STATES, INPUT_ODOM, INPUT_SCAN)}
 
         state_qos = qos_profile(cfg.state_qos, cfg.qos_depth)
         self._joints_pub = self.create_publisher(JointState, cfg.output_joint_states_topic,
@@ -99,7 +107,7 @@ class TwinBridgeNode(Node):
             # Scans are cast and published on a thread of their own, never in the way of
             # an input; the health lock keeps the scan monitor consistent for diagnostics.
             self._scan_thread = PeriodicThread('twin_scan', scan_rate, self._publish_scan,
-                                               on_error=self._scan_failed)
+                                               on_error=self._thread_failed)
         else:
             self.get_logger().warning(f'robot "{self.robot.name}" has no lidar: no scan output')
         # Keep-last queues of qos_depth: a slow twin drops old inputs, never queues them all.
@@ -107,6 +115,10 @@ class TwinBridgeNode(Node):
         self.create_subscription(JointState, cfg.input_joint_states_topic,
                                  self._on_joint_state, input_qos)
         self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, input_qos)
+        if cfg.session_config(scan_rate).scan_input and self.twin.drift_monitor is not None:
+            self.create_subscription(LaserScan, cfg.input_scan_topic, self._on_scan,
+                                     qos_profile('sensor_data', cfg.qos_depth))
+        self._analysis = AnalysisPublishers(self, cfg, self.twin, self._thread_failed)
         if cfg.joint_states_rate > 0:
             self.create_timer(1.0 / cfg.joint_states_rate,
                               lambda: self._publish_joint_states(
@@ -153,6 +165,9 @@ class TwinBridgeNode(Node):
         self._publish_odometry(outcome.output)
         self._report(outcome)
 
+    def _on_scan(self, msg: LaserScan) -> None:
+        self._report(self.twin.on_scan(scan_from_msg(msg), time.monotonic(), self._wall_ns()))
+
     def _report(self, outcome: InputOutcome) -> None:
         if outcome.accepted and not outcome.notes and not outcome.recovered:
             return
@@ -186,11 +201,11 @@ class TwinBridgeNode(Node):
             with self._health_lock:
                 self.session.scan_out.published(time.monotonic())
 
-    def _scan_failed(self, exc: BaseException) -> None:  # on the scan thread
+    def _thread_failed(self, exc: BaseException) -> None:  # on a worker thread
         if not self.context.ok():
-            return  # shutting down: the publisher is gone, nothing to report
-        self.get_logger().error(f'scan failed: {type(exc).__name__}: {exc}',
-                                throttle_duration_sec=5.0)
+            return  # shutting down: the publishers are gone, nothing to report
+        self.get_logger().error(f'{threading.current_thread().name} failed: '
+                                f'{type(exc).__name__}: {exc}', throttle_duration_sec=5.0)
 
     # -- health ------------------------------------------------------------------------------
     def _check_health(self) -> None:
@@ -202,25 +217,32 @@ class TwinBridgeNode(Node):
     def _publish_diagnostics(self) -> None:
         with self._health_lock:
             statuses = self.session.statuses(time.monotonic())
-        self._diag_pub.publish(diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
-                                                  self.config.model_name))
+        msg = diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
+                                 self.config.model_name)
+        msg.status.extend(self._analysis.statuses(self.config.model_name))
+        self._diag_pub.publish(msg)
 
     def start(self) -> None:
-        """Start the scan thread (call once the node is in an executor)."""
+        """Start the scan, drift and prediction threads (once the node is in an executor)."""
         if self._scan_thread is not None:
             self._scan_thread.start()
+        self._analysis.start()
 
     def close(self) -> list[str]:
         """Stop scanning, release the simulator; return the per-stream summary for the
         shutdown log."""
         if self._scan_thread is not None:
             self._scan_thread.stop()
+        if hasattr(self, '_analysis'):
+            self._analysis.stop()
         with self._health_lock:
             lines = (self.session.summary_lines(time.monotonic()) if hasattr(self, 'session')
                      else [])
-        if self.backend is not None:
+        if hasattr(self, 'twin'):
+            self.twin.close()  # the backend and the judge model
+        elif self.backend is not None:
             self.backend.close()
-            self.backend = None
+        self.backend = None
         return lines
 
 
