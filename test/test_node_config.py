@@ -30,7 +30,8 @@ CONTRACT = {
     # the drift check and prediction (issue 9)
     'input_scan_topic', 'drift_check', 'drift_false_alarm_rate', 'scan_noise_stddev',
     'output_pose_correction_topic', 'output_world_changes_topic', 'output_scan_residual_topic',
-    'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate',
+    'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate', 'ensemble_rate',
+    'ensemble_members',
 }
 
 
@@ -80,6 +81,7 @@ def test_integers_coerced_to_float_and_xacro_args_parsed():
     ({'drift_check': 1}, 'drift_check must be true or false'),
     ({'drift_false_alarm_rate': 0.0}, 'drift_false_alarm_rate must be in (0, 0.5)'),
     ({'prediction_rate': -1.0}, 'prediction_rate must be >= 0'),
+    ({'ensemble_members': 0}, 'ensemble_members must be within 1..1024'),
     ({'prediction_horizon': 0.0}, 'prediction_horizon must be > 0'),
     ({'output_scan_residual_topic': ''}, 'output_scan_residual_topic must not be empty'),
     ({'robot_description_args': ['novalue']}, "'novalue' is not"),

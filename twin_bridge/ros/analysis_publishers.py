@@ -7,6 +7,7 @@ of an input; this module holds their publishers and the conversion of what they 
 
 from __future__ import annotations
 
+from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import PoseWithCovarianceStamped
 from nav_msgs.msg import Path
 from rclpy.node import Node
@@ -62,6 +63,9 @@ class AnalysisPublishers:
                 Path, config.output_predicted_path_topic, qos_profile('reliable', 1))
             self._threads.append(PeriodicThread('twin_prediction', config.prediction_rate,
                                                 self._predict, on_error=on_error))
+        if config.ensemble_rate > 0 and twin.prediction.has_ensemble:
+            self._threads.append(PeriodicThread('twin_ensemble', config.ensemble_rate,
+                                                twin.predict_ensemble, on_error=on_error))
 
     def start(self) -> None:
         """Start the drift and prediction threads."""
@@ -97,14 +101,20 @@ class AnalysisPublishers:
         if path is not None:
             self._path_pub.publish(path_to_msg(path, self._config.odom_frame))
 
-    def statuses(self, hardware_id: str) -> list:
-        """``twin drift: <cause>`` statuses and the drift check's own counts."""
+    def statuses(self, hardware_id: str) -> list[DiagnosticStatus]:
+        """``twin drift: <cause>`` statuses, the drift check's own counts, and ``twin
+        prediction`` (1 s-ahead errors, ensemble coverage, time to collision)."""
         twin = self._twin
-        if twin.drift_monitor is None:
-            return []
-        out = [drift_status_to_msg(cause, int(v.level), v.estimates, hardware_id)
-               for cause, v in twin.drift().items()]
-        counts = dict(twin.drift_counts)
-        out.append(status_to_msg('twin drift: check', 0,
-                                 f'{counts["checked"]} scans compared', counts, hardware_id))
+        out = []
+        if twin.drift_monitor is not None:
+            out = [drift_status_to_msg(cause, int(v.level), v.estimates, hardware_id)
+                   for cause, v in twin.drift().items()]
+            counts = dict(twin.drift_counts)
+            out.append(status_to_msg('twin drift: check', 0,
+                                     f'{counts["checked"]} scans compared', counts,
+                                     hardware_id))
+        if self._config.prediction_rate > 0 or self._config.ensemble_rate > 0:
+            status = twin.prediction.status()
+            out.append(status_to_msg('twin prediction', status.level, status.message,
+                                     status.values, hardware_id))
         return out

@@ -87,7 +87,8 @@ class TwinBridgeNode(Node):
             config=TwinConfig(session=cfg.session_config(scan_rate), drift=cfg.drift_check,
                               false_alarm_rate=cfg.drift_false_alarm_rate,
                               scan_noise_stddev=cfg.scan_noise_stddev,
-                              prediction_horizon=cfg.prediction_horizon))
+                              prediction_horizon=cfg.prediction_horizon,
+                              ensemble_members=cfg.ensemble_members))
         self.session = self.twin.session
         # One logger per input stream: rclpy throttles per logger and call site.
         self._input_loggers = {stream: self.get_logger().get_child(stream)

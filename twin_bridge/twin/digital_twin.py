@@ -21,8 +21,10 @@ from twin_bridge.description.robot_description import (
 )
 from twin_bridge.description.wheel_geometry import WheelGeometry, wheel_geometry
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
+from twin_bridge.embedded.rollout_ensemble import EnsemblePrediction
 from twin_bridge.twin.drift.monitor import CAUSES, DriftMonitor, Verdict
-from twin_bridge.twin.prediction import KinematicPredictor, PredictedPath
+from twin_bridge.twin.prediction import PredictedPath
+from twin_bridge.twin.prediction_monitor import PredictionMonitor
 from twin_bridge.twin.stream_monitor import StreamStatus
 from twin_bridge.twin.twin_session import (
     INPUT_JOINT_STATES,
@@ -43,8 +45,10 @@ class TwinConfig:
     ``session`` configures mirroring and validation (its ``scan_input`` is turned on when
     ``drift`` is); ``drift`` enables the drift check (it needs a robot with a lidar);
     ``false_alarm_rate`` is per test and per scan; ``scan_noise_stddev`` the physical lidar's
-    range noise (m); ``prediction_horizon``/``prediction_step`` the predicted path's length
-    and spacing (s); ``max_pending_scans`` how many physical scans wait for the odometry that
+    range noise (m); ``prediction_horizon`` the predicted path's length (s),
+    ``ensemble_members`` the physics ensemble's size, ``prediction_error_tolerance`` the
+    1 s-ahead error p50 (m) beyond which the prediction is reported as missing;
+    ``max_pending_scans`` how many physical scans wait for the odometry that
     brackets their stamp before the oldest is dropped (counted in ``drift.dropped``).
     """
 
@@ -53,7 +57,8 @@ class TwinConfig:
     false_alarm_rate: float = 1e-7
     scan_noise_stddev: float = 0.01
     prediction_horizon: float = 1.0
-    prediction_step: float = 0.05
+    ensemble_members: int = 32
+    prediction_error_tolerance: float = 0.1
     max_pending_scans: int = 4
     inbox_size: int = 8192
 
@@ -135,8 +140,13 @@ class DigitalTwin:
         self.session = TwinSession(self.backend, session_cfg,
                                    now=time.monotonic() if now is None else now, robot=robot,
                                    on_accepted=self._queue)
-        self.predictor = KinematicPredictor(self.wheels, horizon=cfg.prediction_horizon,
-                                            step=cfg.prediction_step)
+        ensemble_judge = judge if judge is not None else (
+            self.backend if isinstance(self.backend, EmbeddedBackend) else None)
+        #: Predictions (kinematic and physics ensemble) and their scores.
+        self.prediction = PredictionMonitor(self.backend, self.wheels, judge=ensemble_judge,
+                                            horizon=cfg.prediction_horizon,
+                                            members=cfg.ensemble_members,
+                                            error_tolerance=cfg.prediction_error_tolerance)
         self._drift_lock = threading.Lock()
         self._pending_scans: deque[ScanData] = deque()
         self._report: DriftReport | None = None
@@ -179,7 +189,10 @@ class DigitalTwin:
         return outcomes
 
     def _queue(self, stream: str, sample: Any, stamp_ns: int) -> None:
-        # On the input thread: only a deque append (thread-safe, never blocks).
+        # On the input thread: only deque appends (thread-safe, never block).
+        if stream == INPUT_ODOM:
+            self.prediction.add_odometry(sample if sample.stamp_ns == stamp_ns
+                                         else _restamp(sample, stamp_ns))
         if self.drift_monitor is None:
             return
         if len(self._inbox) >= self.config.inbox_size:
@@ -199,12 +212,8 @@ class DigitalTwin:
             while self._inbox:
                 stream, sample, stamp_ns = self._inbox.popleft()
                 if stream == INPUT_ODOM:
-                    if sample.stamp_ns != stamp_ns:
-                        sample = OdometrySample(sample.position, sample.orientation,
-                                                sample.linear_velocity,
-                                                sample.angular_velocity, stamp_ns,
-                                                sample.frame_id, sample.child_frame_id)
-                    monitor.add_odometry(sample)
+                    monitor.add_odometry(sample if sample.stamp_ns == stamp_ns
+                                         else _restamp(sample, stamp_ns))
                 elif stream == INPUT_JOINT_STATES:
                     if sample.stamp_ns != stamp_ns:
                         sample = JointStateSample(sample.names, sample.positions,
@@ -273,24 +282,25 @@ class DigitalTwin:
 
     def predict(self, time_ahead: float | None = None) -> PredictedPath | None:
         """The base path over the next ``time_ahead`` seconds (default: the configured
-        horizon) from the latest mirrored state; ``None`` before any odometry."""
-        odometry = self.backend.odometry()
-        if odometry is None:
-            return None
-        stamp = self.session.last_stamp(INPUT_ODOM)
-        if stamp is not None:
-            odometry = OdometrySample(odometry.position, odometry.orientation,
-                                      odometry.linear_velocity, odometry.angular_velocity,
-                                      stamp, odometry.frame_id, odometry.child_frame_id)
-        return self.predictor.predict(odometry, self.backend.joint_state(),
-                                      horizon=time_ahead)
+        horizon) from the latest mirrored state, kinematically (differential drive from the
+        wheel geometry, else constant twist); scored once reality arrives. ``None`` before
+        any odometry."""
+        return self.prediction.kinematic(self.session.last_stamp(INPUT_ODOM), time_ahead)
+
+    def predict_ensemble(self) -> EnsemblePrediction | None:
+        """A physics ensemble over the configured horizon (``mujoco.rollout`` on the
+        embedded model, wheel servos driven by the odometry twist): mean, spread, and the
+        earliest predicted contact. ``None`` without a differential drive, an embedded
+        model, or odometry."""
+        return self.prediction.ensemble(self.session.last_stamp(INPUT_ODOM))
 
     def statuses(self, now: float | None = None) -> list[StreamStatus]:
         """Health, rate and latency of every input and output stream."""
         return self.session.statuses(time.monotonic() if now is None else now)
 
     def close(self) -> None:
-        """Release the simulators."""
+        """Release the simulators and the ensemble's threads."""
+        self.prediction.close()
         if self.judge is not None and self.judge is not self.backend:
             self.judge.close()
         self.backend.close()
@@ -299,6 +309,12 @@ class DigitalTwin:
 def _times(now: float | None, wall_ns: int | None) -> tuple[float, int]:
     return (time.monotonic() if now is None else now,
             time.time_ns() if wall_ns is None else wall_ns)
+
+
+def _restamp(sample: OdometrySample, stamp_ns: int) -> OdometrySample:
+    return OdometrySample(sample.position, sample.orientation, sample.linear_velocity,
+                          sample.angular_velocity, stamp_ns, sample.frame_id,
+                          sample.child_frame_id)
 
 
 def _stamped(scan: ScanData, stamp_ns: int) -> ScanData:

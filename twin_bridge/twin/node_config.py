@@ -74,6 +74,9 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
                                     '(nav_msgs/Path, frame odom)'),
     'prediction_horizon': (1.0, 's ahead the predicted path reaches'),
     'prediction_rate': (10.0, 'Hz of the predicted path (0 = no prediction)'),
+    'ensemble_rate': (1.0, 'Hz of the physics-ensemble prediction (uncertainty, time to '
+                           'collision on /diagnostics; 0 = none)'),
+    'ensemble_members': (32, 'rollouts per physics ensemble'),
     'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
 }
@@ -124,6 +127,8 @@ class TwinNodeConfig:
     output_predicted_path_topic: str
     prediction_horizon: float
     prediction_rate: float
+    ensemble_rate: float
+    ensemble_members: int
     gz_world_name: str
     gz_topic_prefix: str
 
@@ -214,7 +219,7 @@ class TwinNodeConfig:
             raise ConfigError(f'parameter unknown_joints is {self.unknown_joints!r}; expected '
                               f'one of {", ".join(UNKNOWN_JOINT_POLICIES)}')
         for name in ('scan_rate', 'odom_rate', 'joint_states_rate', 'max_future_stamp',
-                     'prediction_rate'):
+                     'prediction_rate', 'ensemble_rate'):
             if getattr(self, name) < 0:
                 raise ConfigError(f'parameter {name} must be >= 0, got {getattr(self, name)}')
         for name in ('stale_timeout', 'diagnostics_period', 'prediction_horizon',
@@ -224,6 +229,9 @@ class TwinNodeConfig:
         if not 0.0 < self.drift_false_alarm_rate < 0.5:
             raise ConfigError('parameter drift_false_alarm_rate must be in (0, 0.5), got '
                               f'{self.drift_false_alarm_rate}')
+        if not 1 <= self.ensemble_members <= 1024:
+            raise ConfigError(f'parameter ensemble_members must be within 1..1024, got '
+                              f'{self.ensemble_members}')
         if self.qos_depth < 1:
             raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
         for name in ('input_joint_states_topic', 'input_odom_topic', *OUTPUT_TOPICS,
