@@ -14,6 +14,7 @@ from twin_bridge.ros.analysis_conversions import (
     world_changes_to_msg,
 )
 from twin_bridge.ros.conversions import time_to_ns
+from twin_bridge.twin.drift.pose_correction import PoseCorrection
 from twin_bridge.twin.prediction import KinematicPredictor
 
 
@@ -29,7 +30,9 @@ def test_drift_status_is_named_per_cause_with_numeric_values():
 
 def test_pose_correction_carries_pose_and_covariance_in_amcl_layout():
     cov = np.array([[1e-4, 2e-5, 0.0], [2e-5, 4e-4, 0.0], [0.0, 0.0, 9e-6]])
-    msg = pose_correction_to_msg(np.array([1.0, -2.0, math.pi / 2]), cov, 0.1, 5 * 10**9)
+    correction = PoseCorrection(5 * 10**9, np.array([1.0, -2.0, math.pi / 2]), cov,
+                                np.zeros(3))
+    msg = pose_correction_to_msg(correction, 0.1)
     assert msg.header.frame_id == 'odom' and time_to_ns(msg.header.stamp) == 5 * 10**9
     p = msg.pose.pose
     assert (p.position.x, p.position.y, p.position.z) == (1.0, -2.0, 0.1)

@@ -87,8 +87,9 @@ def test_an_odometry_offset_is_named_pose_and_estimated(robot):
     assert est['dyaw_deg'] == pytest.approx(-2.0, abs=0.3)
     report = twin.latest_report()
     assert report.pose_correction is not None
-    pose, cov = report.pose_correction
+    cov = report.pose_correction.covariance
     assert cov.shape == (3, 3) and np.all(np.linalg.eigvalsh(cov) > 0)
+    assert report.pose_correction.stamp_ns == report.stamp_ns
     twin.close()
 
 

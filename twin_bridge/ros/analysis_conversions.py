@@ -4,15 +4,14 @@ per-beam residuals and predicted paths."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-import math
 
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped, PoseWithCovarianceStamped
 from nav_msgs.msg import Path
-import numpy as np
 from visualization_msgs.msg import Marker, MarkerArray
 
 from twin_bridge.ros.conversions import ns_to_time
+from twin_bridge.twin.drift.pose_correction import PoseCorrection
 from twin_bridge.twin.prediction import PredictedPath
 
 __all__ = [
@@ -48,21 +47,19 @@ def drift_status_to_msg(cause: str, level: int, estimates: Mapping[str, float],
     return status_to_msg(DRIFT_STATUS_PREFIX + cause, level, message, estimates, hardware_id)
 
 
-def pose_correction_to_msg(pose: np.ndarray, covariance: np.ndarray, z: float, stamp_ns: int,
+def pose_correction_to_msg(correction: PoseCorrection, z: float,
                            frame_id: str = 'odom') -> PoseWithCovarianceStamped:
-    """A scan-matched base pose ``(x, y, yaw)`` with its 3x3 covariance as the 6x6
-    ``PoseWithCovarianceStamped`` AMCL publishes (x, y and yaw filled; z, roll and pitch are
-    not estimated and carry 0, as in ``amcl_pose``)."""
+    """A scan-matched base pose as the ``PoseWithCovarianceStamped`` AMCL publishes (x, y and
+    yaw filled; z, roll and pitch are not estimated and carry 0, as in ``amcl_pose``)."""
     msg = PoseWithCovarianceStamped()
-    msg.header.stamp = ns_to_time(stamp_ns)
+    msg.header.stamp = ns_to_time(correction.stamp_ns)
     msg.header.frame_id = frame_id
     p = msg.pose.pose
-    p.position.x, p.position.y, p.position.z = float(pose[0]), float(pose[1]), float(z)
-    p.orientation.z, p.orientation.w = math.sin(pose[2] / 2), math.cos(pose[2] / 2)
-    full = np.zeros((6, 6))
-    rows = [0, 1, 5]
-    full[np.ix_(rows, rows)] = np.asarray(covariance, dtype=float).reshape(3, 3)
-    msg.pose.covariance = full.reshape(-1).tolist()
+    p.position.x, p.position.y, p.position.z = (float(correction.pose[0]),
+                                                float(correction.pose[1]), float(z))
+    o = p.orientation
+    o.x, o.y, o.z, o.w = map(float, correction.quaternion())
+    msg.pose.covariance = correction.covariance_6x6().tolist()
     return msg
 
 

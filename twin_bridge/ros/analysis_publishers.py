@@ -85,11 +85,9 @@ class AnalysisPublishers:
         if report.residual is not None:
             self._residual_pub.publish(scan_to_msg(report.residual, report.stamp_ns))
         if report.pose_correction is not None:
-            pose, covariance = report.pose_correction
             state = self._twin.backend.odometry()
             z = float(state.position[2]) if state is not None else 0.0
-            self._pose_pub.publish(pose_correction_to_msg(pose, covariance, z, report.stamp_ns,
-                                                          odom))
+            self._pose_pub.publish(pose_correction_to_msg(report.pose_correction, z, odom))
         if report.world_changes or self._world_shown:
             # Markers while the world differs; one clearing message once it agrees again.
             self._world_pub.publish(world_changes_to_msg(report.world_changes,

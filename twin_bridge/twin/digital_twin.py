@@ -23,6 +23,7 @@ from twin_bridge.description.wheel_geometry import WheelGeometry, wheel_geometry
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.embedded.rollout_ensemble import EnsemblePrediction
 from twin_bridge.twin.drift.monitor import CAUSES, DriftMonitor, Verdict
+from twin_bridge.twin.drift.pose_correction import PoseCorrection
 from twin_bridge.twin.prediction import PredictedPath
 from twin_bridge.twin.prediction_monitor import PredictionMonitor
 from twin_bridge.twin.stream_monitor import StreamStatus
@@ -76,15 +77,15 @@ class DriftReport:
     """What the drift check found for one physical scan.
 
     ``residual`` is the per-beam physical minus virtual range (NaN where either has no
-    return), in the scan's layout; ``pose_correction`` the scan-matched base pose
-    ``(x, y, yaw)`` in the odom frame with its 3x3 covariance, when the pose drifted;
+    return), in the scan's layout; ``pose_correction`` the scan-matched base pose in the
+    odom frame with its covariance, while the pose drifts;
     ``world_changes`` the changed places as ``(centre_x, centre_y, extent)``.
     """
 
     stamp_ns: int
     verdicts: dict[str, Verdict]
     residual: ScanData | None = None
-    pose_correction: tuple[np.ndarray, np.ndarray] | None = None
+    pose_correction: PoseCorrection | None = None
     world_changes: tuple[tuple[float, float, float], ...] = ()
 
 
@@ -249,11 +250,7 @@ class DigitalTwin:
                                      scan.angle_increment, scan.time_increment, scan.scan_time,
                                      -np.inf, np.inf, residual.astype(np.float32),
                                      stamp_ns=scan.stamp_ns)
-        correction = None
-        if verdicts['pose'].level > 0:
-            found = monitor.pose_correction
-            if found is not None:
-                correction = (found.pose, found.covariance)
+        correction = monitor.pose_correction if verdicts['pose'].level > 0 else None
         changes: tuple[tuple[float, float, float], ...] = ()
         world = verdicts['world']
         if world.level > 0:
