@@ -163,8 +163,9 @@ def test_sdf_1_11_world_poses_and_scan(backend_111):
     scan = backend_111.scan()
     assert _range_at(scan, 0) == pytest.approx(1.9, abs=2e-3)  # quaternion pose, yawed
     assert _range_at(scan, 90) == pytest.approx(2.0, abs=2e-3)
-    assert math.isinf(_range_at(scan, 180))  # the cone is not modelled ...
-    assert any('<cone>' in item for item in world.ignored)  # ... and says so
+    # The cone (base at z = 0, radius 0.3, length 1) is 0.21 m wide at the lidar's height.
+    assert _range_at(scan, 180) == pytest.approx(3.0 - 0.21, abs=1e-3)
+    assert not any('<cone>' in item for item in world.ignored)
 
 
 def test_world_level_joint_is_simulated_or_listed_as_ignored():

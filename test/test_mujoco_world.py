@@ -231,8 +231,9 @@ def test_unreadable_mesh_error_names_collision_and_file(tmp_path):
     assert 'broken.stl' in message
 
 
-def test_saved_state_is_listed_as_ignored(tmp_path):
-    _, _, world = _tmp_world(tmp_path, '<state world_name="w"><model name="x"/></state>')
+def test_saved_state_of_a_missing_model_is_listed_as_ignored(tmp_path):
+    _, _, world = _tmp_world(tmp_path, '<state world_name="w"><model name="x">'
+                                       '<pose>1 0 0 0 0 0</pose></model></state>')
     assert len(world.ignored) == 1 and '<state' in world.ignored[0]
 
 

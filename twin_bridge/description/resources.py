@@ -101,16 +101,32 @@ def resolve_uri(uri: str, *, base_dir: Path | None = None,
     if parsed.scheme in ('http', 'https'):
         return _fuel_cached(uri, parsed.hostname or '', unquote(parsed.path))
     if parsed.scheme == 'file':
-        candidate = Path(unquote(parsed.path))
+        # file://models/x/y.dae is relative (its "host" is the first segment), as in gz-common.
+        candidate = Path(unquote(parsed.netloc + parsed.path))
     elif parsed.scheme == '':
         candidate = Path(uri)
     else:
         raise ResourceNotFoundError(f'cannot resolve "{uri}": unsupported URI scheme')
-    if not candidate.is_absolute() and base_dir is not None:
-        candidate = base_dir / candidate
-    if candidate.exists():
-        return candidate
-    raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+    return _file(uri, candidate, base_dir, search_path)
+
+
+def _file(uri: str, candidate: Path, base_dir: Path | None,
+          search_path: list[Path] | None) -> Path:
+    """A file path as gz-common finds it: absolute; else relative to the referring file's
+    directory, then to each resource path directory."""
+    if candidate.is_absolute():
+        if candidate.exists():
+            return candidate
+        raise ResourceNotFoundError(f'cannot resolve "{uri}": {candidate} does not exist')
+    tried = [base_dir] if base_dir is not None else []
+    tried += search_path if search_path is not None else model_search_path()
+    for directory in tried:
+        if (directory / candidate).exists():
+            return directory / candidate
+    raise ResourceNotFoundError(
+        f'cannot resolve "{uri}": {candidate} is not in {", ".join(str(d) for d in tried)} '
+        '(the referring file\'s folder, then the resource path); add the folder it is relative '
+        'to to GZ_SIM_RESOURCE_PATH')
 
 
 def fuel_cache_roots() -> list[Path]:
@@ -169,10 +185,10 @@ def _fuel_cached(uri: str, host: str, path: str) -> Path:
         raise ResourceNotFoundError(
             f'cannot resolve "{uri}": the model is in the local Fuel cache, but '
             f'{", ".join(str(t) for t in missing)} does not exist')
-    wanted = f'version {int(version)}' if version is not None else 'any version'
+    wanted = f'version {int(version)} of it' if version is not None else 'copy of it'
     raise ResourceNotFoundError(
         f'cannot resolve "{uri}": remote (Fuel) resources are not downloaded, and the local Fuel '
-        f'cache has no {wanted} of it (looked in {", ".join(str(d) for d in checked)}; '
+        f'cache has no {wanted} (looked in {", ".join(str(d) for d in checked)}; '
         f'set GZ_FUEL_CACHE_PATH if the cache is elsewhere); {hint}')
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import xml.etree.ElementTree as ET
 
 from twin_bridge.core.transforms import Pose
+from twin_bridge.description.lenient_xml import read_xml_file
 from twin_bridge.description.resources import resolve_uri
 from twin_bridge.description.sdf_pose import parse_numbers, sdf_pose
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
@@ -134,11 +135,15 @@ def read_pose(elem: ET.Element | None, ctx: ElementContext) -> tuple[Pose, str]:
 
 
 def read_xml(file: Path, ctx: ElementContext | None = None) -> ET.Element:
-    """The root element of XML ``file``; ``ctx`` (the referring element) prefixes errors."""
+    """The root element of XML ``file``, read as leniently as Gazebo reads it
+    (:mod:`twin_bridge.description.lenient_xml`); ``ctx`` (the referring element) prefixes
+    errors, which name the file, line and column."""
     try:
-        return ET.parse(file).getroot()
-    except ET.ParseError as exc:
-        where = f'{ctx.where()}: ' if ctx is not None and ctx.path else ''
-        raise WorldLoadError(f'{where}{file}: malformed XML: {exc}') from None
+        data = file.read_bytes()
     except OSError as exc:
         raise ResourceNotFoundError(f'cannot read {file}: {exc.strerror}') from None
+    try:
+        return read_xml_file(data, str(file))
+    except ValueError as exc:
+        where = f'{ctx.where()}: ' if ctx is not None and ctx.path else ''
+        raise WorldLoadError(f'{where}{exc}') from None

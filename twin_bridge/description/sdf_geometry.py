@@ -20,17 +20,19 @@ from twin_bridge.description.sdf_elements import (
 __all__ = ['IGNORED_GEOMETRY', 'SUPPORTED_GEOMETRY', 'Geometry', 'read_geometry']
 
 # SDF geometry elements this loader turns into shapes.
-SUPPORTED_GEOMETRY = ('box', 'cylinder', 'sphere', 'capsule', 'ellipsoid', 'plane', 'mesh')
+SUPPORTED_GEOMETRY = ('box', 'cylinder', 'sphere', 'capsule', 'ellipsoid', 'cone', 'plane',
+                      'mesh')
 # SDF geometry elements that exist in the specification but are not simulated here.
-IGNORED_GEOMETRY = ('heightmap', 'polyline', 'image', 'cone')
+IGNORED_GEOMETRY = ('heightmap', 'polyline', 'image')
 
 
 @dataclass(frozen=True)
 class Geometry:
     """One collision shape, in SDF terms (full lengths, not half sizes).
 
-    ``size`` per ``kind``: box ``(x, y, z)``; cylinder and capsule ``(radius, length)``
-    (capsule length excludes the caps); sphere ``(radius,)``; ellipsoid ``(a, b, c)`` radii;
+    ``size`` per ``kind``: box ``(x, y, z)``; cylinder, capsule and cone ``(radius, length)``
+    (capsule length excludes the caps; a cone's base is at ``-length / 2``, its apex above);
+    sphere ``(radius,)``; ellipsoid ``(a, b, c)`` radii;
     plane ``(size_x, size_y)`` with ``normal``; mesh ``()`` with ``mesh_path`` and ``scale``.
     """
 
@@ -70,8 +72,8 @@ def read_geometry(col: ET.Element, ctx: ElementContext, state: ParseState, *, st
         if min(size) <= 0:
             raise sctx.error(f'box <size> must be positive, got {size}')
         return Geometry('box', tuple(size))
-    if kind in ('cylinder', 'capsule'):
-        radius = read_float(shape, 'radius', sctx, 1.0 if kind == 'cylinder' else 0.5,
+    if kind in ('cylinder', 'capsule', 'cone'):
+        radius = read_float(shape, 'radius', sctx, 0.5 if kind == 'capsule' else 1.0,
                             positive=True)
         length = read_float(shape, 'length', sctx, 1.0, positive=True)
         return Geometry(kind, (radius, length))

@@ -38,7 +38,9 @@ from twin_bridge.description.sdf_elements import (
 from twin_bridge.description.sdf_frames import Scope, local_name
 from twin_bridge.description.sdf_geometry import IGNORED_GEOMETRY, SUPPORTED_GEOMETRY, Geometry
 from twin_bridge.description.sdf_includes import ModelOverride, read_include
+from twin_bridge.description.sdf_joint_locks import lock_joints
 from twin_bridge.description.sdf_links import Collision, Inertial, Link, read_link
+from twin_bridge.description.sdf_state import read_state_poses
 from twin_bridge.errors import WorldLoadError
 
 __all__ = [
@@ -71,7 +73,8 @@ class Joint:
     ``type`` is one of :data:`SUPPORTED_JOINTS`; ``parent`` is a scoped link name or
     ``'world'``; ``child`` a scoped link name (a ``<child>`` naming a model means its
     canonical link); ``pose`` is the joint frame in the world; ``axis`` a unit vector in the world
-    (at the poses the file gives); ``lower``/``upper`` are ``None`` when unlimited.
+    (at the poses the file gives); ``lower``/``upper`` are ``None`` when unlimited. A locked
+    joint (``lower == upper``) is read as ``fixed``, its child moved to the locked position.
     """
 
     name: str
@@ -137,6 +140,7 @@ class _WorldParser:
     def __init__(self, file: Path, search_path: list[Path]) -> None:
         self.file = file
         self.state = ParseState(search_path)
+        self.state_poses: dict[str, Pose] = {}
 
     # ---- top level
 
@@ -156,8 +160,12 @@ class _WorldParser:
         for extra in root.findall('world')[1:]:
             self.state.ignore(ctx.child(extra), 'additional world (only the first is loaded)')
         wctx = ctx.child(world_elem)
+        self.state_poses = read_state_poses(world_elem, wctx, self.state)
         world = Scope('', wctx, None, False, self.file.parent)
         self._fill_scope(world, world_elem, wctx, depth=0)
+        for name in self.state_poses.keys() - world.models.keys():
+            self.state.ignore(wctx, f'<state> places model "{name}", which the world does not '
+                                    'have (inserted at run time?)')
         links, joints = self._collect(world)
         gravity, step = self._physics(world_elem, wctx)
         models = tuple(world.model_names())
@@ -212,8 +220,6 @@ class _WorldParser:
                 self._add_joint(scope, child, cctx)  # in <world> too (SDF 1.8+)
             elif tag in IGNORED_WORLD_CHILDREN:
                 self.state.ignore(cctx, f'<{tag}> is not simulated')
-            elif tag == 'state' and is_world:
-                self.state.ignore(cctx, 'saved <state> (the models\' own <pose> elements are used)')
 
     def _add_joint(self, scope: Scope, elem: ET.Element, ctx: ElementContext) -> None:
         name = local_name(elem, ctx)
@@ -245,6 +251,8 @@ class _WorldParser:
         self._fill_scope(scope, elem, ctx, depth)
         pose, rel = override.pose or read_pose(elem.find('pose'), ctx)
         placement = override.placement_frame or elem.get('placement_frame', '').strip()
+        if parent.parent is None and name in self.state_poses:
+            pose, rel, placement = self.state_poses[name], '', ''  # a saved <state> moved it
         parent.add_model(name, scope, pose, rel, placement, ctx)
 
     # ---- links and joints
@@ -277,7 +285,7 @@ class _WorldParser:
                 self.state.ignored.append(f'{joint.source}: joint closes a kinematic loop')
                 continue
             tree[joint.child] = joint
-        return links, list(tree.values())
+        return lock_joints(links, list(tree.values()))
 
     def _walk(self, scope: Scope, scope_pose: Pose, links: list[Link],
               joints: list[Joint]) -> None:

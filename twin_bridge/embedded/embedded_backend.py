@@ -15,6 +15,7 @@ from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.core.transforms import quat_wxyz_to_xyzw
 from twin_bridge.description.resources import find_world
 from twin_bridge.description.robot_description import RobotDescription
+from twin_bridge.embedded.compile_errors import describe_compile_error
 from twin_bridge.embedded.mujoco_robot import (
     FREE_JOINT_NAME,
     LIDAR_SITE_NAME,
@@ -84,10 +85,11 @@ class EmbeddedBackend(SimulatorBackend):
             try:  # the robot's fault or the world's?
                 robot_spec(robot).compile()
             except Exception as robot_exc:
-                raise RobotDescriptionError(
-                    f'{robot.source}: MuJoCo cannot compile the robot: {robot_exc}') from exc
-            raise BackendError(f'cannot compile the world with robot "{robot.name}": {exc}'
-                               ) from exc
+                raise RobotDescriptionError(describe_compile_error(
+                    str(robot_exc), world=None, robot=robot, robot_prefix='')) from exc
+            raise BackendError(describe_compile_error(
+                str(exc), world=self.world_description, robot=robot,
+                robot_prefix=ROBOT_PREFIX)) from exc
         self.data = mujoco.MjData(self.model)
         self._lock = threading.Lock()          # guards self.data (mirror, step, read-back)
         # Scans run on a snapshot in data of their own, so a scan (possibly on another

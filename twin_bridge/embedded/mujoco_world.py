@@ -9,6 +9,7 @@ import numpy as np
 
 from twin_bridge.core.transforms import Pose, quat_to_matrix, quat_xyzw_to_wxyz
 from twin_bridge.description.meshes import load_mesh
+from twin_bridge.description.primitive_meshes import cone_mesh
 from twin_bridge.description.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
 from twin_bridge.errors import TwinBridgeError, WorldLoadError
 
@@ -25,6 +26,7 @@ _GEOM_TYPES = {
     'ellipsoid': mujoco.mjtGeom.mjGEOM_ELLIPSOID,
     'plane': mujoco.mjtGeom.mjGEOM_PLANE,
     'mesh': mujoco.mjtGeom.mjGEOM_MESH,
+    'cone': mujoco.mjtGeom.mjGEOM_MESH,  # no cone primitive: a fine mesh of it
 }
 
 
@@ -189,7 +191,7 @@ def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: 
     elif kind == 'plane':
         # Infinite like Gazebo's physics plane; SDF <size> only matters for rendering there.
         geom.size = [0.0, 0.0, 1.0]
-    elif kind == 'mesh':
+    elif kind in ('mesh', 'cone'):
         geom.meshname = _mesh_asset(spec, collision, meshes)
     if collision.mu is not None:
         geom.friction = [collision.mu, geom.friction[1], geom.friction[2]]
@@ -198,16 +200,22 @@ def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: 
 
 def _mesh_asset(spec: mujoco.MjSpec, collision: Collision, meshes: dict[tuple, str]) -> str:
     geometry = collision.geometry
-    key = (str(geometry.mesh_path), geometry.scale)
+    key = ((geometry.kind, geometry.size) if geometry.kind == 'cone'
+           else (str(geometry.mesh_path), geometry.scale))
     if key in meshes:
         return meshes[key]
-    try:
-        mesh = load_mesh(geometry.mesh_path, geometry.scale)
-    except TwinBridgeError as exc:
-        raise type(exc)(f'{collision.source}: {exc}') from None
-    name = f'mesh{len(meshes)}_{Path(geometry.mesh_path).stem}'
+    if geometry.kind == 'cone':
+        mesh = cone_mesh(*geometry.size)
+        name = f'mesh{len(meshes)}_cone'
+        inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_EXACT  # a closed solid
+    else:
+        try:
+            mesh = load_mesh(geometry.mesh_path, geometry.scale)
+        except TwinBridgeError as exc:
+            raise type(exc)(f'{collision.source}: {exc}') from None
+        name = f'mesh{len(meshes)}_{Path(geometry.mesh_path).stem}'
+        inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL
     spec.add_mesh(name=name, uservert=mesh.vertices.ravel().tolist(),
-                  userface=mesh.faces.ravel().tolist(),
-                  inertia=mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL)
+                  userface=mesh.faces.ravel().tolist(), inertia=inertia)
     meshes[key] = name
     return name
