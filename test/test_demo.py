@@ -146,6 +146,36 @@ def test_demo_end_to_end(tmp_path):
     _assert_no_process_left(report)
 
 
+def test_demo_with_a_pose_fault_reports_its_detection(tmp_path):
+    """--fault: the progress line, the drift table and report.json name the pose drift,
+    detected after the onset with the fault's turn as its estimate."""
+    out_dir = tmp_path / 'report'
+    # at= counts from physical_sim's start, a few seconds before the measurement starts.
+    code, out, err = _run_demo(['--duration', '4', '--output', str(out_dir),
+                                '--fault', 'pose_offset:dx=0.05,dyaw_deg=2,at=5'])
+    assert code == 0, f'stdout:\n{out}\nstderr:\n{err}'
+    report = json.loads((out_dir / 'report.json').read_text())
+    drift = report['drift']
+    assert 'figure-eight' in drift['physical_start_from']  # the onset is known precisely
+    pose = drift['causes']['pose']
+    assert pose['expected'] and pose['final_level'] == 'ERROR', drift
+    assert pose['first_error_s'] >= pose['onset_s'], drift
+    assert 0.0 <= pose['detected_after_onset_s'], drift
+    estimate = pose['estimate_at_detection']
+    assert estimate['dyaw_deg'] == pytest.approx(-2.0, abs=0.3)  # the correction: -dyaw
+    if not pose['detected_at_most']:  # seen at once: the robot is still near the onset pose
+        assert pose['detected_after_onset_s'] < 1.5, drift
+        assert estimate['dx'] == pytest.approx(-0.05, abs=0.03), estimate
+        assert estimate['dy'] == pytest.approx(0.0, abs=0.03), estimate
+    for cause in ('world', 'lidar', 'wheels'):
+        assert drift['causes'][cause]['first_error_s'] is None, (cause, drift['causes'])
+    assert drift['prediction']['count'] > 0 and drift['prediction']['p50_m'] < 0.1
+    assert 'drift: pose ERROR' in out  # the progress line
+    assert any(line.startswith('pose ') and 'pose_offset' in line for line in out.splitlines())
+    assert (out_dir / 'report.png').read_bytes().startswith(PNG_MAGIC)
+    _assert_no_process_left(report)
+
+
 def test_demo_fails_clearly_when_the_twin_cannot_start(tmp_path):
     out_dir = tmp_path / 'report'
     code, out, err = _run_demo(['--duration', '3', '--output', str(out_dir),
@@ -330,7 +360,9 @@ def test_progress_shows_a_rate_only_once_it_means_something():
     assert '(- Hz' in _progress_text(node, 0.4, 10.0)  # too short a span
     text = _progress_text(node, 1.0, 10.0)
     assert 'joint_states 100 (100 Hz' in text and 'odom 50 (50 Hz' in text
-    assert 'scan 2 (2 Hz' in text
+    assert 'scan 2 (2 Hz' in text and 'drift' not in text  # no drift check: nothing shown
+    node.diagnostics = {'twin drift: pose': {'level': 2, 'values': {'dx': '0.05'}}}
+    assert _progress_text(node, 1.0, 10.0).endswith(' | drift: pose ERROR dx=0.05')
 
 
 @pytest.mark.parametrize('args, message', [

@@ -1,13 +1,24 @@
-"""The latency observer over real DDS: counts, latencies, trajectories, diagnostics, reset."""
+"""The latency observer over real DDS: counts, latencies, trajectories, diagnostics, reset,
+and the twin's analysis records (drift history, residuals, predicted paths)."""
 
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry, Path
+import numpy as np
+import pytest
+from rclpy.qos import qos_profile_sensor_data
 from ros_harness import spawn_node
+from sensor_msgs.msg import LaserScan
 
 from twin_bridge.ros.conversions import ns_to_time
-from twin_bridge.ros.observer import ObservedStream, ObserverSession, standard_streams
+from twin_bridge.ros.observer import (
+    DecimatingBuffer,
+    ObservedStream,
+    ObserverSession,
+    standard_streams,
+)
 
 
 def test_observer_records_latency_trajectory_and_diagnostics():
@@ -90,3 +101,64 @@ def test_only_messages_stamped_inside_the_measurement_are_recorded():
         node.reset()  # no bounds: everything counts again
         send(start - 5_000_000_000, 5.0)
         assert obs.spin_until(lambda: node.count('x/odom') == 1, 5.0)
+
+
+def test_decimating_buffer_spans_the_whole_run_and_keeps_pinned_items():
+    buffer = DecimatingBuffer(8)
+    for i in range(100):
+        buffer.add(i)
+    items = buffer.items()
+    assert len(items) <= 8 and items[0] == 0 and items[-1] == buffer.latest == 99
+    assert set(np.diff(items[:-1])) == {buffer.stride}  # evenly spread, then the latest
+    pinned = DecimatingBuffer(8)
+    for i in range(100):
+        pinned.add(i, pin=i == 37)
+    assert 37 in pinned.items() and pinned.items()[0] == 0 and len(pinned) < 8
+    crowded = DecimatingBuffer(8)  # pinned items alone: still bounded
+    for i in range(100):
+        crowded.add(i, pin=True)
+    assert len(crowded) < 8 and crowded.items()[0] == 0 and crowded.items()[-1] == 99
+    with pytest.raises(ValueError):
+        DecimatingBuffer(2)
+
+
+def test_observer_records_drift_history_residuals_and_predicted_paths():
+    with ObserverSession({}, node_name='observer_analysis_test',
+                         residual_topic='t/residual', predicted_path_topic='t/path') as obs:
+        node = obs.node
+        diag_pub = node.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        residual_pub = node.create_publisher(LaserScan, 't/residual', qos_profile_sensor_data)
+        path_pub = node.create_publisher(Path, 't/path', 10)
+        stamp_ns = time.time_ns()
+        diag = DiagnosticArray(status=[
+            DiagnosticStatus(name='twin drift: pose', level=b'\x02',
+                             values=[KeyValue(key='dx', value='-0.05')]),
+            DiagnosticStatus(name='twin_bridge: odom', level=b'\x00')])
+        diag.header.stamp = ns_to_time(stamp_ns)
+        residual = LaserScan(angle_min=-1.0, angle_increment=0.5,
+                             ranges=[0.1, float('nan'), -0.2, 0.0, 0.3])
+        residual.header.stamp = ns_to_time(stamp_ns)
+        path = Path()
+        path.header.stamp = ns_to_time(stamp_ns)
+        for k in range(21):  # 0..1 s ahead, x = t
+            pose = PoseStamped()
+            pose.header.stamp = ns_to_time(stamp_ns + k * 50_000_000)
+            pose.pose.position.x = k * 0.05
+            path.poses.append(pose)
+
+        def recorded() -> bool:
+            for pub, msg in ((diag_pub, diag), (residual_pub, residual), (path_pub, path)):
+                pub.publish(msg)
+            return bool(node.status_history('twin drift: pose') and node.residuals()
+                        and len(node.predictions()))
+        assert obs.spin_until(recorded, 10.0)
+        t, level, values = node.status_history('twin drift: pose')[0]
+        assert t == pytest.approx(stamp_ns * 1e-9) and level == 2 and values == {'dx': '-0.05'}
+        assert node.status_names() == ['twin drift: pose']  # only the drift statuses
+        stamp, a0, da, ranges = node.residuals()[-1]
+        assert (a0, da) == (-1.0, 0.5) and np.isnan(ranges[1])
+        assert ranges[[0, 2, 4]] == pytest.approx([0.1, -0.2, 0.3])
+        path_stamp, ahead, x, _ = node.predictions()[0]
+        assert ahead - path_stamp == pytest.approx(1.0) and x == pytest.approx(1.0)
+        stamp, points = node.predicted_paths()[-1]
+        assert points.shape == (21, 3) and points[-1, 0] == pytest.approx(1.0)

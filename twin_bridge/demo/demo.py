@@ -15,14 +15,18 @@ from typing import Any, TextIO
 import numpy as np
 
 from twin_bridge.core.name_value import parse_name_value_args
+from twin_bridge.demo.collect import STREAMS, clock_problems, collect, fill_rejections
 from twin_bridge.demo.console import Progress, SafeStream, rate_text
+from twin_bridge.demo.drift_record import (
+    FAULT_DIAGNOSTICS_PERIOD_S,
+    analysis_topics,
+    collect_drift,
+)
+from twin_bridge.demo.drift_view import drift_progress, drift_table
 from twin_bridge.demo.process_group import ProcessGroup
 from twin_bridge.demo.report import (
-    bridge_counts,
-    counts_from_summary,
     default_report_dir,
     demo_document,
-    stream_figures,
     stream_table,
     stream_table_notes,
     write_report,
@@ -36,13 +40,6 @@ __all__ = ['build_parser', 'choose_domain_id', 'main', 'parse_bridge_params', 'r
 
 # The names test_demo (and earlier callers) import from here; the classes live in stop_signals.
 _Stopped, _StopSignals = Stopped, StopSignals
-
-#: Twin output streams (table rows) → the observer labels of their output and input.
-STREAMS = {
-    'joint_states': ('virtual/joint_states', 'physical/joint_states'),
-    'odom': ('virtual/odom', 'physical/odom'),
-    'scan': ('virtual/scan', None),
-}
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -162,14 +159,16 @@ def parse_bridge_params(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _progress_text(node: Any, elapsed: float, duration: float) -> str:
-    """The progress line: time, then count, rate and median latency of every twin stream."""
+    """The progress line: time, then count, rate and median latency of every twin stream,
+    then the drift verdicts (when the twin checks drift)."""
     parts = [f'{elapsed:5.1f}/{duration:.0f} s']
     for name, (out_label, _) in STREAMS.items():
         count = node.count(out_label)
         lat, _ = node.stats(out_label).window()
         p50 = f'{np.median(lat[-500:]) * 1e3:.2f} ms' if len(lat) else '-'
         parts.append(f'{name} {count} ({rate_text(count, elapsed)}, p50 {p50})')
-    return ' | '.join(parts)
+    drift = drift_progress(getattr(node, 'diagnostics', {}))
+    return ' | '.join(parts + ([drift] if drift else []))
 
 
 def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -182,6 +181,7 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
         'joint_states_topic': options.joint_states_topic, 'odom_topic': options.odom_topic}
     bridge = {
         'backend': 'embedded', 'world': options.world,
+        **({'diagnostics_period': FAULT_DIAGNOSTICS_PERIOD_S} if options.fault else {}),
         'input_joint_states_topic': options.joint_states_topic,
         'input_odom_topic': options.odom_topic,
         **parse_bridge_params(options.bridge_param)}
@@ -216,7 +216,8 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
     stop.check()
     # Measure only samples stamped from now on: outputs of earlier inputs (and the start-up
     # backlog) would count outputs without their inputs and inflate the latency tail.
-    node.reset(stamped_from_ns=time.time_ns())
+    node.reset(stamped_from_ns=(start_ns := time.time_ns()))
+    timing['start_wall'] = start_ns * 1e-9
     start = timing['start'] = time.monotonic()
     while (measured := time.monotonic() - start) < options.duration and not group.dead():
         stop.check()
@@ -256,6 +257,7 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
     if not options.live:
         os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     sim_params, bridge_params = _node_params(options)
+    faults = [] if options.live else parse_faults(options.fault, what='--fault')
     output = Path(options.output) if options.output else default_report_dir()
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(options).items()}
     config.update(ros_domain_id=os.environ.get('ROS_DOMAIN_ID', '0'), output=str(output))
@@ -279,8 +281,9 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                 out.write(f'twin_demo: ROS_DOMAIN_ID={config["ros_domain_id"]}, world '
                           f'{options.world!r}, logs in {group.log_dir}\n')
                 out.flush()
-                with ObserverSession(streams,
-                                     node_name=f'twin_demo_observer_{os.getpid()}') as obs:
+                timing['start_wall'] = time.time()  # until measuring starts
+                with ObserverSession(streams, node_name=f'twin_demo_observer_{os.getpid()}',
+                                     **analysis_topics(bridge_params)) as obs:
                     try:
                         measured, problems = _measure(obs, group, options, progress,
                                                       timing, stop)
@@ -297,19 +300,24 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                                   'report\n')
                         out.flush()
                     obs.spin_for(0.2)  # in-flight messages and the latest diagnostics
-                    figures, trajectories, diagnostics = _collect(obs.node)
+                    figures, trajectories, diagnostics = collect(obs.node)
+                    sim = group.processes.get('physical_sim')
+                    drift = collect_drift(obs.node, faults, sim.output() if sim else '',
+                                          timing['start_wall'], trajectories['virtual/odom'],
+                                          options.speed if options.motion == 'figure_eight'
+                                          else None)
                 processes, process_problems, died = _process_problems(group)
                 problems += process_problems
         except KeyboardInterrupt:
             err.write('twin_demo: interrupted before the report could be written\n')
             return 128 + (stop.signum or signal.SIGINT)
         stop.quiet()  # a signal from now on only sets the exit status
-        _fill_rejections(figures, bridge.output())
+        fill_rejections(figures, bridge.output())
         if not interrupted and not died:  # otherwise the stop or the failure says it all
             for f in figures:
                 if f.messages_out == 0 and not any('no messages' in p for p in problems):
                     problems.append(f'the twin published nothing on {STREAMS[f.name][0]}')
-            problems += _clock_problems(obs.node, measured)
+            problems += clock_problems(obs.node, measured)
         silent = any('no messages' in p or 'nothing' in p for p in problems)
         if silent and not any(p.startswith('twin_bridge') for p in problems):
             problems.append(f'twin_bridge output (last lines):\n{bridge.tail()}')
@@ -319,12 +327,15 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
             problems=problems)
         document['interrupted'] = interrupted
         document['stop_signal'] = signal.Signals(stop.signum).name if stop.signum else None
+        document['drift'] = drift.summary if drift.checked else None
         json_path, png_path = write_report(output, document, figures, trajectories,
                                            title=f'twin_bridge demo: world {options.world!r}, '
-                                                 f'{measured:.1f} s')
+                                                 f'{measured:.1f} s', drift=drift)
         out.write(stream_table(figures) + '\n')
         for note in stream_table_notes(figures):
             out.write(note + '\n')
+        if drift.checked:
+            out.write('\n' + drift_table(drift.summary) + '\n\n')
         tracking = document['tracking']
         if tracking.get('matched'):
             out.write(f'twin vs physical odometry (matched by stamp, {tracking["matched"]} '
@@ -338,42 +349,6 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
         if stop.signum is not None:
             return 128 + stop.signum
     return EXIT_FAILED if problems else EXIT_OK
-
-
-def _fill_rejections(figures: Sequence[Any], bridge_output: str) -> None:
-    """Take rejection counts the diagnostics did not give from the bridge's shutdown summary
-    (e.g. after a stop before its first /diagnostics)."""
-    summary = counts_from_summary(bridge_output)
-    for f in figures:
-        if f.messages_in is not None and f.rejections is None:
-            f.rejections = summary.get(f.name, {}).get('rejected')
-
-
-def _clock_problems(node: Any, measured: float) -> list[str]:
-    """A problem for each stream that only brought messages stamped before the measurement
-    (a publisher clock behind this computer's: its latencies would be meaningless)."""
-    if measured <= 0:
-        return []
-    return [f'every message on {node.streams[label].topic} ({node.dropped(label)}) was '
-            'stamped before the measurement started: is that publisher\'s clock '
-            'synchronised with this computer\'s?'
-            for label in node.streams
-            if node.count(label) == 0 and node.dropped(label) > 0]
-
-
-def _collect(node: Any) -> tuple[list, dict, dict]:
-    """Stream figures, trajectories and the bridge's diagnostics from the observer."""
-    diagnostics = dict(node.diagnostics)
-    counts = bridge_counts(diagnostics)
-    figures = []
-    for name, (out_label, in_label) in STREAMS.items():
-        if in_label is None and f'physical/{name}' in node.streams:
-            in_label = f'physical/{name}'  # the stand-in robot's own scan (--physical-scan)
-        rejected = counts.get(name, {}).get('rejected') if in_label else None
-        figures.append(stream_figures(name, node.stats(out_label),
-                                      node.stats(in_label) if in_label else None, rejected))
-    trajectories = {label: node.trajectory(label) for label in ('physical/odom', 'virtual/odom')}
-    return figures, trajectories, diagnostics
 
 
 def main(argv: Sequence[str] | None = None) -> int:

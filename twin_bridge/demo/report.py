@@ -261,8 +261,11 @@ def default_report_dir(base: str | Path = 'reports', prefix: str = 'demo',
 
 
 def plot_report(path: Path, streams: Sequence[StreamFigures],
-                trajectories: Mapping[str, np.ndarray], title: str = 'twin_bridge demo') -> Path:
-    """Write a PNG: the physical vs virtual (x, y) path, and a latency histogram per stream.
+                trajectories: Mapping[str, np.ndarray], title: str = 'twin_bridge demo',
+                drift: Any = None) -> Path:
+    """Write a PNG: the physical vs virtual (x, y) path, and a latency histogram per stream;
+    with ``drift`` (a :class:`~twin_bridge.demo.drift_record.DriftRecord` whose check ran)
+    a row below: drift per cause over time, the per-beam residuals, predicted vs actual path.
 
     :param trajectories: label → ``(N, >=4)`` arrays with x, y in columns 2 and 3
     """
@@ -271,8 +274,13 @@ def plot_report(path: Path, streams: Sequence[StreamFigures],
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
     n = max(len(streams), 1)
-    fig = Figure(figsize=(13, max(3.2 * n, 6)), layout='constrained')
-    grid = fig.add_gridspec(n, 2, width_ratios=(1.1, 1))
+    top_height = max(3.2 * n, 6)
+    with_drift = drift is not None and drift.checked
+    fig = Figure(figsize=(15 if with_drift else 13, top_height + (5.5 if with_drift else 0)),
+                 layout='constrained')
+    rows = fig.add_gridspec(2, 1, height_ratios=(top_height, 5.5)) if with_drift else None
+    grid = (rows[0].subgridspec(n, 2, width_ratios=(1.1, 1)) if rows is not None
+            else fig.add_gridspec(n, 2, width_ratios=(1.1, 1)))
     ax = fig.add_subplot(grid[:, 0])
     styles = {'physical': dict(lw=3.0, alpha=0.45, color='tab:blue'),
               'virtual': dict(lw=1.2, ls='--', color='tab:red')}
@@ -283,7 +291,7 @@ def plot_report(path: Path, streams: Sequence[StreamFigures],
     ax.set(title='Trajectory in the odom frame', xlabel='x [m]', ylabel='y [m]')
     ax.set_aspect('equal', adjustable='datalim')
     ax.grid(True, alpha=0.3)
-    if trajectories:
+    if any(len(points) for points in trajectories.values()):
         ax.legend(loc='best', fontsize='small')
     for row, s in enumerate(streams):
         hx = fig.add_subplot(grid[row, 1])
@@ -303,6 +311,9 @@ def plot_report(path: Path, streams: Sequence[StreamFigures],
         hx.set(title=f'{s.name}: p50 {s.latency.p50 * 1e3:.2f} ms, p99 '
                      f'{s.latency.p99 * 1e3:.2f} ms (lines)',
                xlabel='latency [ms]', ylabel='messages')
+    if rows is not None:
+        from twin_bridge.demo.report_drift import plot_drift_panels
+        plot_drift_panels(fig, rows[1], drift)
     fig.suptitle(title)
     path = Path(path)
     fig.savefig(path, dpi=90)
@@ -312,9 +323,11 @@ def plot_report(path: Path, streams: Sequence[StreamFigures],
 def write_report(directory: str | Path, document: Mapping[str, Any],
                  streams: Sequence[StreamFigures] = (),
                  trajectories: Mapping[str, np.ndarray] | None = None,
-                 title: str = 'twin_bridge demo') -> tuple[Path, Path | None]:
+                 title: str = 'twin_bridge demo',
+                 drift: Any = None) -> tuple[Path, Path | None]:
     """Write ``report.json`` (``document`` made JSON-safe) and, if there are streams or
-    trajectories, ``report.png`` into ``directory`` (created if needed).
+    trajectories, ``report.png`` into ``directory`` (created if needed), with the drift
+    panels of ``drift`` (see :func:`plot_report`).
 
     :return: the JSON path and the PNG path (``None`` when nothing was plotted)
     """
@@ -324,5 +337,6 @@ def write_report(directory: str | Path, document: Mapping[str, Any],
     json_path.write_text(json.dumps(json_safe(document), indent=2) + '\n', encoding='utf-8')
     png_path = None
     if streams or trajectories:
-        png_path = plot_report(directory / 'report.png', streams, trajectories or {}, title)
+        png_path = plot_report(directory / 'report.png', streams, trajectories or {}, title,
+                               drift)
     return json_path, png_path

@@ -1,14 +1,15 @@
-"""An rclpy observer recording receive-time minus header-stamp latency on many topics."""
+"""An rclpy observer recording receive-time minus header-stamp latency on many topics, and
+what the twin concludes (drift statuses, per-beam residuals, predicted paths) over time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import time
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from rclpy.context import Context
 from rclpy.node import Node
@@ -20,7 +21,13 @@ from twin_bridge.ros.private_context import PrivateContext
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.twin.latency_stats import LatencyStats
 
-__all__ = ['ObservedStream', 'ObserverSession', 'StreamObserver', 'standard_streams']
+__all__ = ['DecimatingBuffer', 'ObservedStream', 'ObserverSession', 'StreamObserver',
+           'standard_streams']
+
+#: Points of each trajectory kept from the very first message on (see ``first_trajectory``).
+FIRST_POINTS = 25
+#: Diagnostics statuses whose history is kept (name prefixes): the twin's drift verdicts.
+HISTORY_PREFIXES = ('twin drift: ', 'twin prediction')
 
 
 @dataclass(frozen=True)
@@ -58,11 +65,68 @@ def standard_streams(joint_states_topic: str = 'joint_states', odom_topic: str =
     return streams
 
 
+class DecimatingBuffer:
+    """At most ``capacity`` items spread evenly over a whole recording, plus the latest one.
+
+    Every ``stride``-th offered item is kept; when the buffer is full every other kept item
+    is dropped and the stride doubles, so a long run keeps a coarser but complete history.
+    Items added with ``pin=True`` (e.g. a level change) are kept whatever the stride and
+    survive thinning, unless pinned items alone fill most of the buffer.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        """:raise ValueError: ``capacity`` < 4"""
+        if capacity < 4:
+            raise ValueError(f'capacity must be >= 4, got {capacity}')
+        self.capacity = capacity
+        self.stride = 1
+        self.offered = 0
+        self.latest: Any = None
+        self._unpinned = 0  # unpinned items offered
+        self._items: list[tuple[bool, Any]] = []  # (pinned, item)
+
+    def add(self, item: Any, pin: bool = False) -> None:
+        """Offer ``item``; it becomes :attr:`latest` and is kept if due (or pinned)."""
+        self.latest = item
+        self.offered += 1
+        if not pin:
+            self._unpinned += 1
+            if (self._unpinned - 1) % self.stride:
+                return
+        self._items.append((pin, item))
+        if len(self._items) >= self.capacity:
+            self._thin()
+
+    def _thin(self) -> None:
+        """Drop every other unpinned item (those offered at odd multiples of the stride);
+        when pinned items crowd the buffer, every other pinned one too (the first stays)."""
+        crowded = sum(pin for pin, _ in self._items) > 3 * self.capacity // 4
+        kept, counts = [], {True: 0, False: 0}
+        for pin, item in self._items:
+            if (pin and not crowded) or counts[pin] % 2 == 0:
+                kept.append((pin, item))
+            counts[pin] += 1
+        self._items = kept
+        if not crowded:  # the unpinned items were thinned: keep every other one from now on
+            self.stride *= 2
+
+    def items(self) -> list[Any]:
+        """The kept items, oldest first, ending with :attr:`latest`."""
+        out = [item for _, item in self._items]
+        if self.latest is not None and (not out or out[-1] is not self.latest):
+            out.append(self.latest)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class _Recorder:
     """Latencies of one stream plus an optional decimated trajectory.
 
     Messages stamped outside ``[since_ns, until_ns)`` (either bound ``None``: open) are
-    left out and counted in :attr:`dropped`.
+    left out and counted in :attr:`dropped`. The first :data:`FIRST_POINTS` points of a
+    trajectory are kept apart, whatever their stamp and across :meth:`clear`.
     """
 
     def __init__(self, capacity: int, trajectory: bool, min_trajectory_dt: float) -> None:
@@ -74,10 +138,14 @@ class _Recorder:
         self.since_ns: int | None = None
         self.until_ns: int | None = None
         self.dropped = 0
+        self.first: list[tuple[float, float, float, float]] = []
 
     def __call__(self, msg: Any) -> None:
         now_ns = time.time_ns()
         stamp_ns = time_to_ns(msg.header.stamp)
+        if self.trajectory is not None and len(self.first) < FIRST_POINTS:
+            p = msg.pose.pose.position
+            self.first.append((now_ns * 1e-9, stamp_ns * 1e-9, p.x, p.y))
         if ((self.since_ns is not None and stamp_ns < self.since_ns)
                 or (self.until_ns is not None and stamp_ns >= self.until_ns)):
             self.dropped += 1
@@ -104,11 +172,20 @@ class StreamObserver(Node):
     Latency is the receive wall-clock time minus the message's header stamp, which is the
     end-to-end latency when the source stamps with wall-clock time at publish (the
     twin_bridge stamp rule). Keeps up to ``capacity`` samples per stream.
+
+    It also keeps, from its start and across :meth:`reset` (a fault may begin before a
+    measurement does), bounded histories of the statuses named by ``history_prefixes``
+    (:meth:`status_history`), of the per-beam residual scans on ``residual_topic``
+    (:meth:`residuals`) and of the paths on ``predicted_path_topic`` (:meth:`predictions`,
+    :meth:`predicted_paths`); a topic ``None`` is not subscribed.
     """
 
     def __init__(self, streams: Mapping[str, ObservedStream], *, capacity: int = 200_000,
                  diagnostics_topic: str | None = '/diagnostics', node_name: str = 'twin_observer',
-                 min_trajectory_dt: float = 0.0, **node_kwargs: Any) -> None:
+                 min_trajectory_dt: float = 0.0, residual_topic: str | None = None,
+                 predicted_path_topic: str | None = None, prediction_lead_s: float = 1.0,
+                 history_prefixes: Sequence[str] = HISTORY_PREFIXES,
+                 history_capacity: int = 2000, **node_kwargs: Any) -> None:
         super().__init__(node_name, **node_kwargs)
         self.streams = dict(streams)
         self._recorders = {label: _Recorder(capacity, s.trajectory, min_trajectory_dt)
@@ -117,18 +194,79 @@ class StreamObserver(Node):
             self.create_subscription(s.msg_type, s.topic, self._recorders[label], s.qos)
         #: Latest diagnostics status per name: ``{name: {'level', 'message', 'values'}}``.
         self.diagnostics: dict[str, dict[str, Any]] = {}
+        self._prefixes = tuple(history_prefixes)
+        self._history_capacity = history_capacity
+        self._histories: dict[str, DecimatingBuffer] = {}
+        self._lead_s = float(prediction_lead_s)
+        self._residuals = DecimatingBuffer(history_capacity // 4)
+        self._ahead = DecimatingBuffer(10 * history_capacity)
+        self._paths = DecimatingBuffer(history_capacity // 10)
         if diagnostics_topic:
             self.create_subscription(DiagnosticArray, diagnostics_topic, self._on_diagnostics,
                                      _reliable(10))
+        if residual_topic:
+            self.create_subscription(LaserScan, residual_topic, self._on_residual,
+                                     qos_profile_sensor_data)
+        if predicted_path_topic:
+            self.create_subscription(Path, predicted_path_topic, self._on_path, _reliable(10))
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        stamp_s = time_to_ns(msg.header.stamp) * 1e-9 or time.time()
         for status in msg.status:
             level = status.level
-            self.diagnostics[status.name] = {
+            entry = {
                 'level': level[0] if isinstance(level, bytes) else int(level),
                 'message': status.message,
                 'values': {kv.key: kv.value for kv in status.values},
             }
+            self.diagnostics[status.name] = entry
+            if status.name.startswith(self._prefixes):
+                history = self._histories.get(status.name)
+                if history is None:
+                    history = self._histories[status.name] = DecimatingBuffer(
+                        self._history_capacity)
+                changed = history.latest is None or history.latest[1] != entry['level']
+                history.add((stamp_s, entry['level'], entry['values']), pin=changed)
+
+    def _on_residual(self, msg: LaserScan) -> None:
+        self._residuals.add((time_to_ns(msg.header.stamp) * 1e-9, float(msg.angle_min),
+                             float(msg.angle_increment), np.array(msg.ranges, np.float32)))
+
+    def _on_path(self, msg: Path) -> None:
+        if not msg.poses:
+            return
+        stamp_s = time_to_ns(msg.header.stamp) * 1e-9
+        points = np.array([(time_to_ns(p.header.stamp) * 1e-9 - stamp_s, p.pose.position.x,
+                            p.pose.position.y) for p in msg.poses], dtype=float)
+        i = int(np.argmin(np.abs(points[:, 0] - self._lead_s)))
+        self._ahead.add((stamp_s, stamp_s + points[i, 0], points[i, 1], points[i, 2]))
+        self._paths.add((stamp_s, points))
+
+    def status_history(self, name: str) -> list[tuple[float, int, dict[str, str]]]:
+        """``(stamp s, level, values)`` of status ``name`` over time (wall clock, from the
+        DiagnosticArray's stamp), every level change kept; empty if never seen."""
+        history = self._histories.get(name)
+        return history.items() if history is not None else []
+
+    def status_names(self) -> list[str]:
+        """Names of the statuses whose history is kept."""
+        return sorted(self._histories)
+
+    def residuals(self) -> list[tuple[float, float, float, np.ndarray]]:
+        """``(stamp s, angle_min, angle_increment, residual per beam)`` of the residual
+        scans: a decimated history ending with the latest (NaN: no return)."""
+        return self._residuals.items()
+
+    def predictions(self) -> np.ndarray:
+        """``(N, 4)`` array of (path stamp s, predicted stamp s, x, y): per predicted path
+        the pose nearest ``prediction_lead_s`` ahead (a decimated history)."""
+        points = self._ahead.items()
+        return np.array(points, dtype=float).reshape(-1, 4) if points else np.zeros((0, 4))
+
+    def predicted_paths(self) -> list[tuple[float, np.ndarray]]:
+        """``(stamp s, (M, 3) array of (s ahead, x, y))`` of a decimated set of whole
+        predicted paths, ending with the latest."""
+        return self._paths.items()
 
     def count(self, label: str) -> int:
         """Messages received on stream ``label`` since the start (or :meth:`reset`)."""
@@ -141,6 +279,12 @@ class StreamObserver(Node):
     def trajectory(self, label: str) -> np.ndarray:
         """``(N, 4)`` array of (receive time s, stamp s, x, y) (wall clock; decimated)."""
         points = self._recorders[label].trajectory
+        return np.array(points, dtype=float).reshape(-1, 4) if points else np.zeros((0, 4))
+
+    def first_trajectory(self, label: str) -> np.ndarray:
+        """The first points ever received on trajectory stream ``label`` (as
+        :meth:`trajectory`; up to :data:`FIRST_POINTS`, kept across :meth:`reset`)."""
+        points = self._recorders[label].first
         return np.array(points, dtype=float).reshape(-1, 4) if points else np.zeros((0, 4))
 
     def dropped(self, label: str) -> int:
