@@ -1,5 +1,6 @@
 """Tests for twin_bridge.embedded.mujoco_robot: URDF robots turned into MuJoCo specs."""
 
+import logging
 from pathlib import Path
 import shutil
 
@@ -149,15 +150,21 @@ def test_missing_mesh_names_link_and_uri(tmp_path):
     assert str(urdf) in message and 'link "body"' in message and 'meshes/gone.stl' in message
 
 
-def test_unreadable_mesh_is_a_robot_error(tmp_path):
+def test_unreadable_mesh_is_a_robot_error_in_a_collision_and_a_warning_in_a_visual(tmp_path,
+                                                                                    caplog):
     (tmp_path / 'broken.stl').write_text('solid nothing here\nendsolid\n')
     (tmp_path / 'shape.ply').write_text('ply\n')
     for name in ('broken.stl', 'shape.ply'):
         urdf = tmp_path / f'{name}.urdf'
-        urdf.write_text(f'<robot name="r"><link name="body"><visual><geometry>'
-                        f'<mesh filename="{name}"/></geometry></visual></link></robot>')
+        urdf.write_text(f'<robot name="r"><link name="body"><collision><geometry>'
+                        f'<mesh filename="{name}"/></geometry></collision></link></robot>')
         with pytest.raises(RobotDescriptionError, match=name):
             robot_spec(load_robot_description(urdf))
+        urdf.write_text(urdf.read_text().replace('collision>', 'visual>'))
+        caplog.clear()
+        robot_spec(load_robot_description(urdf))  # visual only: the twin still starts
+        assert any(name in r.getMessage() and 'visual' in r.getMessage()
+                   for r in caplog.records if r.levelno == logging.WARNING)
 
 
 def test_relative_and_file_uri_meshes(tmp_path):

@@ -65,14 +65,22 @@ def _read(path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
     """Unscaled ``(vertices, faces)`` of a file; cached per path and modification time."""
     import trimesh
 
+    collada = path.lower().endswith('.dae')
     try:
         loaded = trimesh.load(path, force='mesh', process=True)
+        cause = ''
     except Exception as exc:  # trimesh raises many types for corrupt input
-        raise WorldLoadError(f'{path}: cannot read mesh: {exc}') from None
-    vertices = np.asarray(getattr(loaded, 'vertices', np.zeros((0, 3))), dtype=float)
-    faces = np.asarray(getattr(loaded, 'faces', np.zeros((0, 3))), dtype=np.int32)
+        if not collada:
+            raise WorldLoadError(f'{path}: cannot read mesh: {exc}') from None
+        loaded, cause = None, f'{type(exc).__name__}: {exc}'
+    vertices, faces = _arrays(loaded)
+    if collada and len(faces) == 0:
+        # Gazebo's loader (assimp) shrugs off broken materials; pycollada/trimesh do not.
+        cause = cause or _collada_problem(path)
+        vertices, faces = _arrays(_load_without_materials(path))
     if faces.ndim != 2 or len(faces) == 0 or len(vertices) < 3:
-        raise WorldLoadError(f'{path}: mesh has no triangles')
+        reason = f'cannot read COLLADA: {cause}' if cause else 'mesh has no triangles'
+        raise WorldLoadError(f'{path}: {reason}')
     if not np.all(np.isfinite(vertices)):
         raise WorldLoadError(f'{path}: mesh has non-finite vertices')
     if path.lower().endswith('.dae'):
@@ -80,6 +88,50 @@ def _read(path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
     vertices.setflags(write=False)
     faces.setflags(write=False)
     return vertices, faces
+
+
+def _arrays(loaded: object) -> tuple[np.ndarray, np.ndarray]:
+    """``(vertices, faces)`` of what trimesh loaded (empty for ``None`` or a scene)."""
+    vertices = np.asarray(getattr(loaded, 'vertices', np.zeros((0, 3))), dtype=float)
+    faces = np.asarray(getattr(loaded, 'faces', np.zeros((0, 3))), dtype=np.int32)
+    return vertices, faces.reshape(-1, 3) if faces.size else np.zeros((0, 3), np.int32)
+
+
+def _collada_problem(path: str) -> str:
+    """What pycollada says about a COLLADA file trimesh read as empty (``''``: nothing)."""
+    try:
+        import collada
+
+        collada.Collada(path)
+    except Exception as exc:  # pycollada's errors are many and untyped
+        return f'{type(exc).__name__}: {exc}'
+    return ''
+
+
+def _load_without_materials(path: str) -> object | None:
+    """The COLLADA file's geometry with its effects and materials left out (trimesh), or
+    ``None`` if even that fails."""
+    import io
+
+    import trimesh
+
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        return None
+    for parent in list(root.iter()):
+        for child in list(parent):
+            tag = child.tag.rsplit('}', 1)[-1]
+            if tag in ('library_effects', 'library_materials', 'library_images',
+                       'bind_material'):
+                parent.remove(child)
+            elif tag in ('triangles', 'polylist', 'polygons') and 'material' in child.attrib:
+                del child.attrib['material']
+    try:
+        return trimesh.load(io.BytesIO(ET.tostring(root)), file_type='dae', force='mesh',
+                            process=True)
+    except Exception:  # still unreadable: the caller names the first cause
+        return None
 
 
 def _collada_unit(path: str) -> float:

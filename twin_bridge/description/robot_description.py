@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import math
 from pathlib import Path
 import xml.etree.ElementTree as ET
@@ -11,6 +11,7 @@ from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.core.transforms import Pose
 from twin_bridge.description.resources import share_directory
 from twin_bridge.description.robot_sensors import LIDAR_SENSOR_TYPES, parse_lidar
+from twin_bridge.description.sdf_robot import is_sdf_file, sdf_model_urdf
 from twin_bridge.errors import RobotDescriptionError
 
 __all__ = [
@@ -62,7 +63,8 @@ class RobotDescription:
 
     ``source`` names where it came from (a path, or ``'<string>'``) for error messages;
     ``base_dir`` is the directory relative mesh paths are resolved against (``None`` for a
-    string without a file).
+    string without a file); ``sdf_path`` is the SDF model file the robot was converted from
+    (``None`` for a URDF robot), which Gazebo spawns as it is.
     """
 
     urdf_xml: str
@@ -75,6 +77,7 @@ class RobotDescription:
     links: tuple[str, ...] = ()
     source: str = '<string>'
     base_dir: Path | None = None
+    sdf_path: Path | None = None
 
     def joint(self, name: str) -> JointInfo:
         """The joint called ``name``.
@@ -128,17 +131,20 @@ def expand_xacro(path: str | Path, args: dict[str, str] | None = None) -> str:
         raise RobotDescriptionError(f'{path}: xacro failed: {type(exc).__name__}: {exc}') from exc
 
 
-def load_robot_description(source: str | Path,
-                           args: dict[str, str] | None = None) -> RobotDescription:
-    """Load a robot from a ``.xacro``/``.urdf`` file or from a URDF XML string.
+def load_robot_description(source: str | Path, args: dict[str, str] | None = None, *,
+                           lidar_sensor: str = '') -> RobotDescription:
+    """Load a robot from a ``.xacro``/``.urdf`` file, an SDF ``model.sdf``, or a URDF string.
 
     Files ending in ``.xacro``, and files whose root declares the xacro namespace, are run
-    through xacro with ``args``.
+    through xacro with ``args``. An SDF model (``.sdf`` or a root ``<sdf>``) is converted to
+    URDF (:mod:`twin_bridge.description.sdf_robot`); ``sdf_path`` then names the file.
 
+    :param lidar_sensor: name of the sensor to simulate as the lidar (``''``: the twin picks
+        the best scanner, see :func:`twin_bridge.description.robot_sensors.parse_lidar`)
     :raise RobotDescriptionError: naming the file and element on any problem
     """
     if isinstance(source, str) and source.lstrip().startswith('<'):
-        return parse_urdf(source)
+        return parse_urdf(source, lidar_sensor=lidar_sensor)
     path = Path(source).expanduser()
     if not path.is_file():
         raise RobotDescriptionError(f'{path}: robot description file not found')
@@ -146,17 +152,23 @@ def load_robot_description(source: str | Path,
         text = path.read_text(encoding='utf-8')
     except (OSError, UnicodeDecodeError) as exc:
         raise RobotDescriptionError(f'{path}: cannot read: {exc}') from exc
+    if is_sdf_file(path):
+        robot = parse_urdf(sdf_model_urdf(path), source=str(path),
+                           base_dir=path.parent.resolve(), lidar_sensor=lidar_sensor)
+        return replace(robot, sdf_path=path.resolve())
     if path.suffix == '.xacro' or 'xmlns:xacro' in text or args:
         text = expand_xacro(path, args)
-    return parse_urdf(text, source=str(path), base_dir=path.parent.resolve())
+    return parse_urdf(text, source=str(path), base_dir=path.parent.resolve(),
+                      lidar_sensor=lidar_sensor)
 
 
-def parse_urdf(urdf_xml: str, *, source: str = '<string>',
-               base_dir: Path | None = None) -> RobotDescription:
+def parse_urdf(urdf_xml: str, *, source: str = '<string>', base_dir: Path | None = None,
+               lidar_sensor: str = '') -> RobotDescription:
     """Parse URDF XML into a :class:`RobotDescription`.
 
     :param source: file name used in error messages
     :param base_dir: directory relative mesh paths are resolved against
+    :param lidar_sensor: the lidar sensor's name (``''``: the best scanner)
     :raise RobotDescriptionError: on malformed XML, a broken tree or a bad lidar tag
     """
     try:
@@ -190,7 +202,7 @@ def parse_urdf(urdf_xml: str, *, source: str = '<string>',
         movable_joint_names=movable, wheel_joint_names=None, lidar=None, links=tuple(links),
         source=source, base_dir=base_dir)
     wheels = _wheel_joints(root, desc_wo_lidar)
-    lidar = parse_lidar(root, set(links), source)
+    lidar = parse_lidar(root, set(links), source, desc_wo_lidar.link_pose, lidar_sensor)
     return RobotDescription(
         urdf_xml=urdf_xml, name=name, root_link=root_link, joints=joints,
         movable_joint_names=movable, wheel_joint_names=wheels, lidar=lidar, links=tuple(links),

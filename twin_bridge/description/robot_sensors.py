@@ -1,13 +1,16 @@
-"""Robot sensors: the planar lidar read from a URDF's ``<gazebo reference="LINK"><sensor>`` tag."""
+"""Robot sensors: the planar lidar read from a URDF's ``<gazebo reference="LINK"><sensor>`` tags."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import logging
 import math
 import xml.etree.ElementTree as ET
 
+import numpy as np
+
 from twin_bridge.core.lidar import LidarSpec
-from twin_bridge.core.transforms import Pose
+from twin_bridge.core.transforms import Pose, rotate
 from twin_bridge.description.sdf_pose import sdf_pose
 from twin_bridge.errors import RobotDescriptionError
 
@@ -18,6 +21,8 @@ LOGGER = logging.getLogger('twin_bridge.description.robot_description')
 
 #: Gazebo sensor types read as a planar lidar (Harmonic ``gpu_lidar``/``lidar``, classic ``ray``).
 LIDAR_SENSOR_TYPES = ('gpu_lidar', 'lidar', 'gpu_ray', 'ray')
+# A scan plane within 10 degrees of horizontal counts as level.
+_LEVEL_COS = math.cos(math.radians(10.0))
 
 
 def _text(elem: ET.Element | None, path: str) -> str | None:
@@ -42,10 +47,23 @@ def _number(elem: ET.Element | None, path: str, default: float, what: str) -> fl
     return value
 
 
-def parse_lidar(root: ET.Element, links: set[str], source: str) -> LidarSpec | None:
-    """The first planar lidar found in a ``<gazebo reference="LINK"><sensor>`` tag; any further
-    lidar is named in a warning (the twin simulates one)."""
-    found = []
+def parse_lidar(root: ET.Element, links: set[str], source: str,
+                link_pose: Callable[[str], Pose] | None = None,
+                wanted: str = '') -> LidarSpec | None:
+    """The robot's lidar, from its ``<gazebo reference="LINK"><sensor>`` tags.
+
+    With ``wanted`` (a sensor name, the ``lidar_sensor`` parameter) that sensor; otherwise the
+    best scanner: level (its scan plane horizontal in the root link, upright or upside down)
+    before tilted, then most horizontal beams, then file order - so a 2D lidar wins over the
+    one-beam cliff and IR range sensors many robots (TurtleBot4, Create3) carry as ``ray``
+    sensors. The choice is logged; another multi-beam scanner left out is named in a warning.
+
+    :param link_pose: a link's pose in the root link frame (for "level"); ``None``: the
+        sensor's own pose only
+    :raise RobotDescriptionError: a bad tag, or no lidar named ``wanted``
+    """
+    found: list[LidarSpec] = []
+    broken: list[tuple[str, RobotDescriptionError]] = []
     for gazebo in root.findall('gazebo'):
         link = gazebo.get('reference')
         for sensor in gazebo.findall('sensor'):
@@ -54,14 +72,49 @@ def parse_lidar(root: ET.Element, links: set[str], source: str) -> LidarSpec | N
             what = f'{source}: <gazebo reference="{link}"><sensor name="{sensor.get("name")}">'
             if not link or link not in links:
                 raise RobotDescriptionError(f'{what}: reference is not a link of the robot')
-            found.append((sensor, link, what))
+            try:
+                found.append(_lidar_from_sensor(sensor, link, what))
+            except RobotDescriptionError as exc:
+                broken.append((sensor.get('name') or '', exc))
+    for name, exc in broken:
+        if not found or name == wanted:
+            raise exc
+        LOGGER.warning('%s (the sensor is not simulated)', exc)
+    if wanted:
+        for lidar in found:
+            if lidar.name == wanted:
+                LOGGER.info('%s: simulating lidar "%s" on "%s" (lidar_sensor)', source,
+                            wanted, lidar.link)
+                return lidar
+        names = ', '.join(f'"{lidar.name}"' for lidar in found) or 'none'
+        raise RobotDescriptionError(
+            f'{source}: lidar_sensor "{wanted}" is not a lidar sensor of the robot (its lidar '
+            f'sensors: {names}); set lidar_sensor to one of them, or to "" to let the twin choose')
     if not found:
         return None
-    if len(found) > 1:
-        LOGGER.warning('%s: robot has %d lidars; the twin simulates the first, "%s" on "%s", and '
-                       'ignores %s', source, len(found), found[0][0].get('name'), found[0][1],
-                       ', '.join(f'"{s.get("name")}" on "{link}"' for s, link, _ in found[1:]))
-    return _lidar_from_sensor(*found[0])
+    ranked = sorted(found, key=lambda lidar: (not _level(lidar, link_pose), -lidar.samples))
+    chosen, others = ranked[0], [lidar for lidar in found if lidar is not ranked[0]]
+    if others:
+        scanners = [lidar for lidar in others if lidar.samples > 1]
+        log = LOGGER.warning if scanners else LOGGER.info
+        log('%s: robot has %d lidar/ray sensors; the twin simulates "%s" on "%s" (%d beams) and '
+            'ignores %s; set the lidar_sensor parameter to choose another', source, len(found),
+            chosen.name, chosen.link, chosen.samples,
+            ', '.join(f'"{lidar.name}" on "{lidar.link}" ({lidar.samples} beams)'
+                      for lidar in others))
+    return chosen
+
+
+def _level(lidar: LidarSpec, link_pose: Callable[[str], Pose] | None) -> bool:
+    """Whether the scan plane of ``lidar`` is horizontal (sensor z along the root's +-z)."""
+    pose = lidar.pose
+    if link_pose is not None:
+        try:
+            pose = link_pose(lidar.link).compose(pose)
+        except KeyError:
+            pass
+    normal = rotate(np.asarray(pose.orientation, dtype=float), np.array([0.0, 0.0, 1.0]))
+    return abs(float(normal[2])) >= _LEVEL_COS
 
 
 def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:

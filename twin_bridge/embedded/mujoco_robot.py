@@ -97,9 +97,15 @@ def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:
 
 
 def _collect_meshes(root: ET.Element, robot: RobotDescription) -> dict[str, bytes]:
-    """Rewrite every ``<mesh filename>`` to a unique asset name and return the asset bytes."""
+    """Rewrite every ``<mesh filename>`` to a unique asset name and return the asset bytes.
+
+    A visual whose mesh file cannot be read is left out (visuals are never ray-cast or
+    collided), named in one warning with the real cause; a collision mesh that cannot be
+    read, and any mesh that cannot be found (a package not installed), stop the load.
+    """
     assets: dict[str, bytes] = {}
     names: dict[Path, str] = {}
+    dropped: list[str] = []
     for link in root.findall('link'):
         for kind in ('visual', 'collision'):
             for elem in link.findall(kind):
@@ -108,13 +114,23 @@ def _collect_meshes(root: ET.Element, robot: RobotDescription) -> dict[str, byte
                     continue
                 uri = mesh.get('filename', '')
                 where = f'{robot.source}: link "{link.get("name")}" <{kind}> mesh "{uri}"'
-                path = _resolve_mesh(uri, robot, where)
-                if path not in names:
-                    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-                    name = f'{path.stem}_{digest}.obj'
-                    assets[name] = _mesh_bytes(path, where)
-                    names[path] = name
+                path = _resolve_mesh(uri, robot, where)  # not found: a setup error
+                try:
+                    if path not in names:
+                        digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+                        assets[f'{path.stem}_{digest}.obj'] = _mesh_bytes(path, where)
+                        names[path] = f'{path.stem}_{digest}.obj'
+                except RobotDescriptionError as exc:
+                    if kind == 'collision':
+                        raise
+                    dropped.append(str(exc).removeprefix(f'{robot.source}: '))
+                    link.remove(elem)
+                    continue
                 mesh.set('filename', names[path])
+    if dropped:
+        LOGGER.warning('%s: %d visual mesh(es) left out of the twin (visual only: scans and '
+                       'contacts are unaffected): %s', robot.source, len(dropped),
+                       '; '.join(dropped))
     return assets
 
 
@@ -177,6 +193,7 @@ def _add_actuators(spec: mujoco.MjSpec, robot: RobotDescription) -> None:
             act.set_to_velocity(kv=WHEEL_KV)
         else:
             act.set_to_position(kp=JOINT_KP, kv=0.1 * JOINT_KP)
-            if np.isfinite(joint.lower) and np.isfinite(joint.upper):
+            # A locked joint (lower == upper; MuJoCo drops its limit) is held by the servo.
+            if np.isfinite(joint.lower) and np.isfinite(joint.upper) and joint.lower < joint.upper:
                 act.ctrlrange = np.array([joint.lower, joint.upper])
                 act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
