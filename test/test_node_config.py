@@ -32,6 +32,7 @@ CONTRACT = {
     'output_pose_correction_topic', 'output_world_changes_topic', 'output_scan_residual_topic',
     'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate', 'ensemble_rate',
     'ensemble_members',
+    'lidar_sensor',                     # the lidar among several ray sensors (issue 10)
 }
 
 

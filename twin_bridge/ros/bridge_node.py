@@ -48,9 +48,10 @@ WARN_THROTTLE_S = 2.0
 def load_robot(config: TwinNodeConfig) -> RobotDescription:
     """The robot from ``robot_description`` (XML), else the xacro/URDF file (default robot)."""
     if config.robot_description.strip():
-        return load_robot_description(config.robot_description)
+        return load_robot_description(config.robot_description, lidar_sensor=config.lidar_sensor)
     path = config.robot_description_file or default_robot_path()
-    return load_robot_description(path, config.xacro_args or None)
+    return load_robot_description(path, config.xacro_args or None,
+                                  lidar_sensor=config.lidar_sensor)
 
 
 def make_backend(node: Node, config: TwinNodeConfig, robot: RobotDescription) -> SimulatorBackend:

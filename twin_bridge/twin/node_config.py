@@ -25,9 +25,12 @@ UNKNOWN_JOINT_POLICIES = ('reject', 'ignore')
 PARAMETERS: dict[str, tuple[Any, str]] = {
     'backend': ('embedded', 'simulator: embedded (MuJoCo, in-process) | gazebo (via ros_gz)'),
     'world': ('warehouse', 'world: a shipped world name (worlds/*.sdf) or an SDF path'),
-    'robot_description_file': ('', 'robot URDF/xacro path ("" = the package default robot)'),
+    'robot_description_file': ('', 'robot URDF/xacro path, or an SDF model.sdf ("" = the '
+                                   'package default robot)'),
     'robot_description_args': ([''], 'xacro arguments as "name:=value" strings'),
     'robot_description': ('', 'URDF XML string; wins over robot_description_file if set'),
+    'lidar_sensor': ('', 'name of the robot\'s sensor simulated as the lidar ("" = the best '
+                         'level multi-beam scanner among its lidar/ray sensors)'),
     'model_name': ('twin_robot', 'name of the twin model (Gazebo entity, diagnostics id)'),
     'input_joint_states_topic': ('joint_states', 'physical sensor_msgs/JointState input'),
     'input_odom_topic': ('odom', 'physical nav_msgs/Odometry input'),
@@ -97,6 +100,7 @@ class TwinNodeConfig:
     robot_description_file: str
     robot_description_args: tuple[str, ...]
     robot_description: str
+    lidar_sensor: str
     model_name: str
     input_joint_states_topic: str
     input_odom_topic: str
