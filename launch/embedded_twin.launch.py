@@ -65,7 +65,8 @@ def _twin_node(context):
         robot_description_file=arg('robot_description_file'),
         xacro_args=parse_name_value_text(arg('xacro_args'), 'xacro_args'),
         model_name=arg('model_name'), use_sim_time=parse_bool(arg('use_sim_time'),
-                                                              'use_sim_time'))
+                                                              'use_sim_time'),
+        lidar_sensor=arg('lidar_sensor'))
     twin = Node(package='twin_bridge', executable='twin_bridge', name='twin_bridge',
                 namespace=arg('namespace'), output='screen',
                 parameters=[LaunchConfiguration('params_file'), overrides])
@@ -84,7 +85,11 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'robot_description_file',
             default_value=PathJoinSubstitution([share, 'urdf', 'twin_robot.urdf.xacro']),
-            description='robot xacro or URDF file'),
+            description='robot xacro or URDF file, or an SDF model.sdf'),
+        DeclareLaunchArgument(
+            'lidar_sensor', default_value='',
+            description="the robot's sensor simulated as the lidar ('' = the best level "
+                        'multi-beam scanner among its lidar/ray sensors)'),
         DeclareLaunchArgument(
             'xacro_args', default_value='',
             description="xacro arguments as 'name:=value name2:=value2' (e.g. prefix:=r1_)"),

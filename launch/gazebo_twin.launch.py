@@ -68,7 +68,8 @@ def _gazebo_and_bridges(context):
         world=arg('world'), robot_description_file=arg('robot_description_file'),
         xacro_args=arg('xacro_args'), headless=arg('headless'), gui=arg('gui'),
         namespace=namespace, model_name=arg('model_name'), bridge_config=arg('bridge_config'),
-        use_sim_time=arg('use_sim_time'), x=arg('x'), y=arg('y'), z=arg('z'), yaw=arg('yaw'))
+        use_sim_time=arg('use_sim_time'), x=arg('x'), y=arg('y'), z=arg('z'), yaw=arg('yaw'),
+        lidar_sensor=arg('lidar_sensor'))
     environment = getattr(context, 'environment', os.environ)
     # launch only logs a program it cannot start (no exit event would end the launch): a
     # missing gz raises here instead, which ends the launch with this error.
@@ -126,7 +127,11 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'robot_description_file',
             default_value=PathJoinSubstitution([share, 'urdf', 'twin_robot.urdf.xacro']),
-            description='robot xacro or URDF file'),
+            description='robot xacro or URDF file, or an SDF model.sdf'),
+        DeclareLaunchArgument(
+            'lidar_sensor', default_value='',
+            description="the robot's sensor simulated as the lidar ('' = the best level "
+                        'multi-beam scanner among its lidar/ray sensors)'),
         DeclareLaunchArgument(
             'xacro_args', default_value='',
             description="xacro arguments as 'name:=value name2:=value2' (e.g. prefix:=r1_)"),

@@ -117,3 +117,45 @@ def test_broken_visual_meshes_do_not_stop_the_twin(caplog):
     assert len(warnings) == 1
     assert 'sticker.stl' in warnings[0] and 'mesh has no triangles' in warnings[0]
     assert 'visual' in warnings[0]
+
+
+# -- 3 and 4 on the Gazebo path and in the launch files -----------------------------------------
+
+def test_gazebo_plan_spawns_an_sdf_robot_from_its_file(tmp_path):
+    from twin_bridge.gazebo.launch_support import plan_gazebo_twin
+
+    plan = plan_gazebo_twin(world='empty', robot_description_file=str(TB3_MODEL),
+                            headless='true', bridge_directory=tmp_path)
+    args = plan.create_arguments
+    assert args[args.index('-file') + 1] == str(TB3_MODEL.resolve())
+    assert '-topic' not in args
+    assert str(TB3_MODEL.resolve().parents[1]) in plan.gz_resource_paths  # its model:// URIs
+    bridged = plan.bridge.config_file.read_text(encoding='utf-8')
+    assert 'LaserScan' in bridged and 'wheel_left_joint' in bridged
+    assert plan.twin_parameters['robot_description_file'] == str(TB3_MODEL)
+
+
+def test_gazebo_plan_and_node_get_the_named_lidar(tmp_path):
+    from twin_bridge.gazebo.launch_support import plan_gazebo_twin
+
+    plan = plan_gazebo_twin(world='empty', robot_description_file=str(TB4), headless='true',
+                            bridge_directory=tmp_path, lidar_sensor='rplidar')
+    assert plan.twin_parameters['lidar_sensor'] == 'rplidar'
+
+
+def test_robot_state_publisher_gets_urdf_for_an_sdf_robot():
+    import xml.etree.ElementTree as ET
+
+    from twin_bridge.gazebo.robot_source import robot_description_xml
+
+    root = ET.fromstring(robot_description_xml(str(TB3_MODEL)))
+    assert root.tag == 'robot' and root.find("link[@name='base_scan']") is not None
+    assert ET.fromstring(robot_description_xml(str(TB3_URDF))).get('name') == \
+        'turtlebot3_burger'
+
+
+@pytest.mark.parametrize('name', ['gazebo_twin.launch.py', 'embedded_twin.launch.py'])
+def test_both_launch_files_take_lidar_sensor(name):
+    text = (Path(__file__).resolve().parents[1] / 'launch' / name).read_text(encoding='utf-8')
+    assert "'lidar_sensor', default_value=''" in text
+    assert "lidar_sensor=arg('lidar_sensor')" in text

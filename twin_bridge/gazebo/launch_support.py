@@ -261,13 +261,15 @@ def gazebo_environment(base: Mapping[str, str], resource_paths: list[str]) -> di
 
 def create_arguments(*, world_name: str, model_name: str, x: float = 0.0, y: float = 0.0,
                      z: float = 0.0, yaw: float = 0.0,
-                     topic: str = 'robot_description') -> list[str]:
+                     topic: str = 'robot_description', file: str | Path = '') -> list[str]:
     """Arguments of ``ros_gz_sim create``: spawn ``model_name`` into ``world_name`` from the
-    URDF on ``topic`` (robot_state_publisher's), at (x, y, z) with heading ``yaw``."""
+    URDF on ``topic`` (robot_state_publisher's) - or, for an SDF robot, from its model
+    ``file`` as it is (sensors and systems included) - at (x, y, z) with heading ``yaw``."""
     if not model_name or not re.match(r'^[A-Za-z0-9_\-]+$', model_name):
         raise ConfigError(f'model_name {model_name!r}: use letters, digits, "_" or "-"')
     pose = {'-x': x, '-y': y, '-z': z, '-Y': yaw}
-    args = ['-world', world_name, '-name', model_name, '-topic', topic]
+    source = ['-file', str(file)] if str(file) else ['-topic', topic]
+    args = ['-world', world_name, '-name', model_name, *source]
     for flag, value in pose.items():
         args += [flag, repr(parse_float(value, flag.lstrip('-')))]
     return args
@@ -326,7 +328,7 @@ def twin_node_overrides(*, backend: str, world: str | Path, robot_description_fi
                         xacro_args: dict[str, str] | None = None,
                         model_name: str = 'twin_robot', gz_world_name: str = '',
                         gz_topic_prefix: str = DEFAULT_GZ_TOPIC_PREFIX,
-                        use_sim_time: bool = False) -> dict[str, object]:
+                        use_sim_time: bool = False, lidar_sensor: str = '') -> dict[str, object]:
     """Parameters the launch files set on the ``twin_bridge`` node on top of its params file
     (names from the node's parameter contract)."""
     if backend not in ('embedded', 'gazebo'):
@@ -339,6 +341,7 @@ def twin_node_overrides(*, backend: str, world: str | Path, robot_description_fi
         'gz_world_name': gz_world_name,
         'gz_topic_prefix': normalize_prefix(gz_topic_prefix),
         'use_sim_time': bool(use_sim_time),
+        'lidar_sensor': str(lidar_sensor).strip(),
         # Always set, so the node expands the robot exactly as robot_state_publisher does;
         # [''] (the node's "no args") because an empty list has no ROS parameter type.
         'robot_description_args': [f'{k}:={v}' for k, v in (xacro_args or {}).items()] or [''],
@@ -364,14 +367,17 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
                      x: str | float = 0.0, y: str | float = 0.0, z: str | float = 0.0,
                      yaw: str | float = 0.0,
                      bridge_directory: str | Path | None = None,
-                     packages: Mapping[str, str] | None = None) -> GazeboTwinPlan:
+                     packages: Mapping[str, str] | None = None,
+                     lidar_sensor: str = '') -> GazeboTwinPlan:
     """Resolve the Gazebo twin launch arguments (strings, as launch gives them) into a plan.
 
     The robot is expanded once here (with ``xacro_args``) so the generated bridge matches
     the joints and lidar Gazebo will actually have; ``gz_topic_prefix`` comes from the xacro
     args (default ``/twin``) so the robot's plugins, the bridge and the node agree.
     ``packages`` (``{package: install prefix}``, default: the ament index) is where the
-    Gazebo resource paths are looked up.
+    Gazebo resource paths are looked up. An SDF robot (``model.sdf``) is spawned from its file,
+    with the folder holding its model directory on the resource path (its ``model://`` URIs);
+    ``lidar_sensor`` names the lidar the bridge and the node use.
 
     :raise TwinBridgeError: (a subclass) naming the bad argument, world or robot file
     """
@@ -383,19 +389,24 @@ def plan_gazebo_twin(*, world: str, robot_description_file: str = '', xacro_args
     prefix = normalize_prefix(args.get('gz_topic_prefix', DEFAULT_GZ_TOPIC_PREFIX))
     robot_file = Path(robot_description_file) if robot_description_file.strip() \
         else default_robot_path()
-    robot = load_robot_description(robot_file, args or None)
+    robot = load_robot_description(robot_file, args or None, lidar_sensor=lidar_sensor.strip())
+    resource_paths = gz_resource_paths(robot.urdf_xml, packages)
+    if robot.sdf_path is not None:
+        resource_paths.append(str(robot.sdf_path.parent.parent))
     bridge = prepare_bridge(robot, world_name=world_name, gz_topic_prefix=prefix,
                             namespace=namespace, bridge_config=bridge_config,
                             directory=bridge_directory)
     gz_options = {'headless': parse_bool(headless, 'headless'), 'gui': parse_bool(gui, 'gui')}
     return GazeboTwinPlan(
         gz_command=gz_sim_command(world_path, **gz_options),
-        gz_resource_paths=gz_resource_paths(robot.urdf_xml, packages),
+        gz_resource_paths=resource_paths,
         create_arguments=create_arguments(world_name=world_name, model_name=model_name,
-                                          x=x, y=y, z=z, yaw=yaw),
+                                          x=x, y=y, z=z, yaw=yaw, file=robot.sdf_path or ''),
         bridge=bridge,
         twin_parameters=twin_node_overrides(
             backend='gazebo', world=world_path, robot_description_file=str(robot_file),
             xacro_args=args, model_name=model_name, gz_world_name=world_name,
-            gz_topic_prefix=prefix, use_sim_time=parse_bool(use_sim_time, 'use_sim_time')),
+            gz_topic_prefix=prefix, use_sim_time=parse_bool(use_sim_time, 'use_sim_time'),
+            lidar_sensor=lidar_sensor),
     )
+
