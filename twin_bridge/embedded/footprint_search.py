@@ -1,0 +1,139 @@
+"""The exact part of the footprint sweep: conservative advancement over flagged pairs.
+
+Used by :class:`twin_bridge.embedded.footprint_sweep.FootprintSweep` (see its module doc for
+the method); a channel is one robot-world geom pair or one obstacle point.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import mujoco
+import numpy as np
+
+if TYPE_CHECKING:
+    from twin_bridge.embedded.footprint_sweep import FootprintSweep, SweepResult
+
+__all__ = ['ContactSearch', 'world_boxes']
+
+# Distances beyond this are reported as this by mj_geomDistance (a lower bound is enough).
+_DISTMAX_EXTRA = 1.0
+# A step past an interval boundary (s): lands in the next interval despite rounding.
+_EPS = 1e-12
+
+
+def world_boxes(model: mujoco.MjModel, data: mujoco.MjData, ids: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """World-frame axis-aligned bounding boxes ``(lo, hi)`` ``(n, 3)`` of geoms ``ids``."""
+    xmat = data.geom_xmat[ids].reshape(-1, 3, 3)
+    aabb = model.geom_aabb[ids]
+    centre = data.geom_xpos[ids] + np.einsum('kij,kj->ki', xmat, aabb[:, :3])
+    half = np.einsum('kij,kj->ki', np.abs(xmat), aabb[:, 3:])
+    return centre - half, centre + half
+
+
+class ContactSearch:
+    """One search along one arc.
+
+    :param sweep: the sweep (its robot state, scratch data and point distances)
+    :param linear: body linear velocity (m/s)
+    :param angular: yaw rate (rad/s)
+    :param times: the prefilter grid (s, from 0, step ``sweep.time_step``)
+    :param flagged: ``(steps, channels)`` where the prefilter cannot rule out a contact
+    :param lb: ``(steps, channels)`` the prefilter's lower-bound distances
+    :param speed: ``(channels,)`` the fastest a channel's distance can shrink (m/s)
+    :param margin: distance that counts as contact (m)
+    :param pairs_g: per world channel, the robot geom (index into the robot geoms)
+    :param pairs_w: per world channel, the world geom id
+    :param pts: the obstacle points ``(p, 2)`` (the channels after the world ones)
+    """
+
+    def __init__(self, sweep: FootprintSweep, linear: float, angular: float,
+                 times: np.ndarray, flagged: np.ndarray, lb: np.ndarray, speed: np.ndarray,
+                 margin: float, pairs_g: np.ndarray, pairs_w: np.ndarray,
+                 pts: np.ndarray) -> None:
+        self.sweep, self.linear, self.angular = sweep, linear, angular
+        self.times, self.flagged, self.lb, self.speed = times, flagged, lb, speed
+        self.threshold = np.full(flagged.shape[1], margin)
+        self.pairs_g, self.pairs_w, self.pts = pairs_g, pairs_w, pts
+        self.nw = len(pairs_g)
+        self.checks = 0
+        self.clearance = math.inf
+        self.distmax = margin + _DISTMAX_EXTRA
+
+    def _distances(self, active: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Exact distances of the ``active`` channels at ``t`` and, per channel, the robot geom
+        (index into the robot geoms)."""
+        sw = self.sweep
+        world = active[active < self.nw]
+        geom_w = self.pairs_g[world]
+        pose = sw.pose_geoms(self.linear, self.angular, t, np.unique(geom_w))
+        out = np.empty(len(active))
+        geom = np.empty(len(active), dtype=np.intp)
+        m, d, dmax = sw.model, sw.data, self.distmax
+        ids = sw.robot_ids[geom_w]
+        for row, (g, w) in enumerate(zip(ids.tolist(), self.pairs_w[world].tolist(),
+                                         strict=True)):
+            out[row] = mujoco.mj_geomDistance(m, d, g, w, dmax, None)
+        geom[:len(world)] = geom_w
+        if len(world) < len(active):
+            rows = slice(len(world), None)
+            out[rows], geom[rows] = sw.point_distances(self.pts[active[rows] - self.nw], pose)
+        self.checks += len(active)
+        return out, geom
+
+    def run(self, horizon: float) -> SweepResult:
+        """Search from ``t = 0`` to ``horizon``."""
+        sw, flagged = self.sweep, self.flagged
+        dt, last, res = sw.time_step, len(self.times) - 1, sw.resolution
+        if flagged.shape[1] == 0 or not flagged.any():
+            return self._result(math.inf, horizon, None, None)
+        any_row = flagged.any(axis=1)
+        t = 0.0
+        while t <= horizon:
+            k = min(int(math.floor(t / dt + 0.5)), last)
+            if not any_row[k]:
+                later = np.flatnonzero(any_row[k + 1:])
+                if len(later) == 0:
+                    break
+                t = max(t, (k + 1 + int(later[0]) - 0.5) * dt + _EPS)
+                continue
+            mask = flagged[k]
+            active = np.flatnonzero(mask)   # world channels first (they come first)
+            dist, geom = self._distances(active, t)
+            if t == 0.0:  # already close: only coming closer by `resolution` counts
+                self.threshold[active] = np.minimum(self.threshold[active], dist - 2.0 * res)
+            self.clearance = min(self.clearance, float(dist.min()))
+            excess = dist - self.threshold[active]
+            hit = int(np.argmin(excess))
+            if excess[hit] <= res and t > 0.0:
+                return self._result(t, horizon, int(active[hit]), int(geom[hit]))
+            t_next = t + float(np.min(excess / self.speed[active]))
+            k_next = min(int(math.floor(t_next / dt + 0.5)), last)
+            if k_next > k:
+                fresh = np.flatnonzero((flagged[k + 1:k_next + 1] & ~mask).any(axis=1))
+                if len(fresh):
+                    t_next = min(t_next, (k + 1 + int(fresh[0]) - 0.5) * dt + _EPS)
+            t = max(t_next, t + _EPS)
+        return self._result(math.inf, horizon, None, None)
+
+    def _result(self, t: float, horizon: float, channel: int | None, geom: int | None
+                ) -> SweepResult:
+        from twin_bridge.embedded.footprint_sweep import SCAN_OBSTACLE, SweepResult
+
+        sw = self.sweep
+        if self.lb.size:
+            end = len(self.times) if not math.isfinite(t) else int(
+                math.floor(t / sw.time_step + 0.5)) + 1
+            unflagged = np.where(self.flagged[:end], np.inf, self.lb[:end])
+            self.clearance = min(self.clearance, float(np.min(unflagged, initial=np.inf)))
+        if channel is None or geom is None:
+            return SweepResult(t, self.clearance, horizon, checks=self.checks)
+        robot = sw.geom_name(int(sw.robot_ids[geom]))
+        if channel < self.nw:
+            return SweepResult(t, self.clearance, horizon,
+                               sw.geom_name(int(self.pairs_w[channel])), robot,
+                               checks=self.checks)
+        return SweepResult(t, self.clearance, horizon, SCAN_OBSTACLE, robot,
+                           self.pts[channel - self.nw].copy(), checks=self.checks)

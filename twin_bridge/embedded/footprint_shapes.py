@@ -1,0 +1,143 @@
+"""Planar geometry of the footprint sweep: constant-twist arcs and 2D robot cross-sections.
+
+The arc is the exact planar motion under a constant body twist (the same closed form as
+:func:`twin_bridge.twin.prediction.constant_twist_path`, which lives in a higher layer).
+A robot geom's footprint is the convex hull of its projection onto the ground plane, grown by
+a radius (a "rounded polygon"): spheres, capsules and upright cylinders are exact; other geoms
+use the corners of their bounding box (exact for boxes and for cylinders lying down, a hull
+that contains the geom otherwise). Points are tested against all geoms at once.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+
+__all__ = ['Footprint2D', 'arc_pose', 'arc_poses', 'convex_hull']
+
+# Below this |yaw rate * t| the arc formulas switch to their Taylor series (no 0/0).
+_SMALL_ANGLE = 1e-4
+# An axis this close to vertical makes a cylinder's footprint a disc.
+_UPRIGHT = 1.0 - 1e-9
+
+
+def arc_pose(linear: float, angular: float, t: float) -> tuple[float, float, float]:
+    """Body-frame displacement ``(dx, dy, dyaw)`` after ``t`` s of a constant twist."""
+    turn = angular * t
+    if abs(turn) < _SMALL_ANGLE:
+        s = t * (1.0 - turn * turn / 6.0)
+        c = t * (0.5 * turn - turn ** 3 / 24.0)
+    else:
+        s = t * math.sin(turn) / turn
+        c = t * (1.0 - math.cos(turn)) / turn
+    return linear * s, linear * c, turn
+
+
+def arc_poses(linear: float, angular: float, times: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`arc_pose` for every time in ``times`` at once."""
+    turn = angular * times
+    small = np.abs(turn) < _SMALL_ANGLE
+    safe = np.where(small, 1.0, turn)
+    s = np.where(small, times * (1.0 - turn ** 2 / 6.0), times * np.sin(safe) / safe)
+    c = np.where(small, times * (0.5 * turn - turn ** 3 / 24.0),
+                 times * (1.0 - np.cos(safe)) / safe)
+    return linear * s, linear * c, turn
+
+
+def convex_hull(points: np.ndarray) -> np.ndarray:
+    """Counter-clockwise hull vertices of 2D ``points`` (Andrew's monotone chain); one or two
+    points for degenerate input."""
+    pts = np.unique(np.round(np.asarray(points, dtype=float), 12), axis=0)
+    if len(pts) <= 2:
+        return pts
+
+    def half(seq: np.ndarray) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for p in seq:
+            while len(out) >= 2 and _cross(out[-2], out[-1], p) <= 1e-15:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(pts[::-1])
+    hull = np.array(lower[:-1] + upper[:-1])
+    return hull if len(hull) else pts[:1]
+
+
+def _cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    return float((a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]))
+
+
+class Footprint2D:
+    """The ground-plane cross-sections of a set of geoms, as rounded convex polygons.
+
+    :param vertices: per geom, the hull vertices ``(k, 2)`` (counter-clockwise; ``k`` >= 1)
+    :param radii: per geom, the radius the polygon is grown by (m)
+    """
+
+    def __init__(self, vertices: list[np.ndarray], radii: np.ndarray) -> None:
+        count = len(vertices)
+        edges = max(max(len(v) for v in vertices), 1) if count else 1
+        self._a = np.zeros((count, edges, 2))
+        self._e = np.zeros((count, edges, 2))
+        self._n = np.zeros((count, edges, 2))
+        self._polygon = np.zeros(count, dtype=bool)
+        for g, verts in enumerate(vertices):
+            k = len(verts)
+            a = np.asarray(verts, dtype=float)
+            b = np.roll(a, -1, axis=0)
+            pad = edges - k  # repeat the first edge: no effect on min/max
+            self._a[g] = np.vstack([a, np.repeat(a[:1], pad, axis=0)])
+            self._e[g] = np.vstack([b - a, np.repeat((b - a)[:1], pad, axis=0)])
+            self._polygon[g] = k >= 3
+        length = np.linalg.norm(self._e, axis=2, keepdims=True)
+        safe = np.where(length > 0, length, 1.0)
+        self._n[..., 0] = self._e[..., 1] / safe[..., 0]
+        self._n[..., 1] = -self._e[..., 0] / safe[..., 0]
+        self._ee = np.einsum('gek,gek->ge', self._e, self._e)
+        self._ee_safe = np.where(self._ee > 0, self._ee, 1.0)
+        self.radii = np.asarray(radii, dtype=float)
+        verts_all = [np.asarray(v, dtype=float) for v in vertices]
+        #: Per geom, the largest distance of its footprint from the origin (m).
+        self.reach = np.array([float(np.max(np.linalg.norm(v, axis=1))) + r
+                               for v, r in zip(verts_all, self.radii, strict=True)])
+
+    @classmethod
+    def from_geoms(cls, model: mujoco.MjModel, ids: np.ndarray, positions: np.ndarray,
+                   matrices: np.ndarray) -> Footprint2D:
+        """Footprints of geoms ``ids`` posed at ``positions`` ``(n, 3)`` and rotation
+        ``matrices`` ``(n, 3, 3)`` (any frame with a vertical z axis)."""
+        vertices, radii = [], []
+        for g, pos, rot in zip(ids, positions, matrices, strict=True):
+            kind, size = model.geom_type[g], model.geom_size[g]
+            axis = rot[:, 2]
+            if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+                verts, radius = pos[None, :2], size[0]
+            elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
+                verts = np.array([pos + axis * size[1], pos - axis * size[1]])[:, :2]
+                radius = size[0]
+            elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER and abs(axis[2]) >= _UPRIGHT:
+                verts, radius = pos[None, :2], size[0]
+            else:
+                aabb = model.geom_aabb[g]
+                signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1)
+                                  for sz in (-1, 1)], dtype=float)
+                corners = pos + (aabb[:3] + signs * aabb[3:]) @ rot.T
+                verts, radius = corners[:, :2], 0.0
+            vertices.append(convex_hull(verts))
+            radii.append(float(radius))
+        return cls(vertices, np.array(radii))
+
+    def distances(self, points: np.ndarray) -> np.ndarray:
+        """Signed distances ``(m, geoms)`` from 2D ``points`` ``(m, 2)`` to each footprint
+        (negative inside)."""
+        w = points[:, None, None, :] - self._a[None]                       # (m, g, e, 2)
+        h = np.clip(np.einsum('mgek,gek->mge', w, self._e) / self._ee_safe, 0.0, 1.0)
+        off = w - h[..., None] * self._e
+        seg = np.sqrt(np.einsum('mgek,mgek->mge', off, off)).min(axis=2)   # (m, g)
+        side = np.einsum('mgek,gek->mge', w, self._n).max(axis=2)
+        inside = self._polygon[None] & (side <= 0.0)
+        return np.where(inside, side, seg) - self.radii[None]
