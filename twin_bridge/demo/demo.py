@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                              f'({MIN_RATE_HZ:g}..{MAX_RATE_HZ:g})')
     parser.add_argument('--motion', choices=MOTIONS, default='figure_eight',
                         help='scripted motion of the stand-in robot')
-    parser.add_argument('--speed', type=float, default=0.5,
+    parser.add_argument('--speed', type=float, default=0.3,
                         help='figure-eight speed in m/s')
     parser.add_argument('--noise', type=float, default=0.0,
                         help='Gaussian noise (m, rad) on the stand-in robot\'s positions')

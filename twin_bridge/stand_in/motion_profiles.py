@@ -282,7 +282,7 @@ class MeasurementNoise:
 
 
 def make_motion(kind: str, joints: Sequence[tuple[str, float | None, float | None]],
-                wheel_joints: tuple[str, str] | None = None, *, speed: float = 0.5,
+                wheel_joints: tuple[str, str] | None = None, *, speed: float = 0.3,
                 period: float = 20.0, sweep_period: float = 8.0,
                 geometry: DiffDriveGeometry | None = None) -> ScriptedMotion:
     """Build a named motion for a robot.
