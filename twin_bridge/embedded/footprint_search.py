@@ -21,6 +21,9 @@ __all__ = ['ContactSearch', 'world_boxes']
 _DISTMAX_EXTRA = 1.0
 # A step past an interval boundary (s): lands in the next interval despite rounding.
 _EPS = 1e-12
+# A distance within this many seconds of travel of the threshold is a contact (on top of
+# the resolution): bounds the steps while a geom closes in much slower than its speed bound.
+_TIME_TOLERANCE = 0.002
 
 
 def world_boxes(model: mujoco.MjModel, data: mujoco.MjData, ids: np.ndarray
@@ -103,11 +106,13 @@ class ContactSearch:
             active = np.flatnonzero(mask)   # world channels first (they come first)
             dist, geom = self._distances(active, t)
             if t == 0.0:  # already close: only coming closer by `resolution` counts
-                self.threshold[active] = np.minimum(self.threshold[active], dist - 2.0 * res)
+                tolerance = res + self.speed[active] * _TIME_TOLERANCE
+                self.threshold[active] = np.minimum(self.threshold[active],
+                                                    dist - 2.0 * tolerance)
             self.clearance = min(self.clearance, float(dist.min()))
             excess = dist - self.threshold[active]
             hit = int(np.argmin(excess))
-            if excess[hit] <= res and t > 0.0:
+            if excess[hit] <= res + self.speed[active[hit]] * _TIME_TOLERANCE and t > 0.0:
                 return self._result(t, horizon, int(active[hit]), int(geom[hit]))
             t_next = t + float(np.min(excess / self.speed[active]))
             k_next = min(int(math.floor(t_next / dt + 0.5)), last)

@@ -120,7 +120,7 @@ class FootprintSweep:
                                      int(mujoco.mjtJoint.mjJNT_SLIDE)):
                 self._joint_qpos[model.joint(j).name] = int(model.jnt_qposadr[j])
         self._alias = dict(joint_names or {})
-        self._shape_key: tuple[np.ndarray, np.ndarray] | None = None
+        self._shape_key: tuple[np.ndarray, np.ndarray, float] | None = None
         self.sync_world(qpos)
 
     @classmethod
@@ -145,6 +145,7 @@ class FootprintSweep:
         mujoco.mj_kinematics(self.model, self.data)
         lo, hi = world_boxes(self.model, self.data, self._world_ids)
         self._world_lo, self._world_hi = lo, hi
+        self._shape_key = None
         self._update_robot()
 
     def set_state(self, position: np.ndarray, orientation: np.ndarray,
@@ -185,26 +186,32 @@ class FootprintSweep:
         self._yaw0 = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
         self._offset = d.geom_xpos[ids] - self._base                  # (g, 3), world axes
         self._mat0 = d.geom_xmat[ids].reshape(-1, 3, 3).copy()
-        lo, hi = world_boxes(self.model, d, ids)
-        self._robot_zlo, self._robot_zhi = lo[:, 2], hi[:, 2]
-        self._rho = np.hypot(self._offset[:, 0], self._offset[:, 1]) + self._robot_rbound
         c, s = math.cos(-self._yaw0), math.sin(-self._yaw0)
         unyaw = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
         rel_pos, rel_mat = self._offset @ unyaw.T, unyaw @ self._mat0
         key = self._shape_key
-        if key is None or not (np.allclose(key[0], rel_pos, rtol=0, atol=1e-9)
-                               and np.allclose(key[1], rel_mat, rtol=0, atol=1e-9)):
-            # Rebuilt only when the robot's shape changes (joints, tilt), not as it moves.
+        if (key is None or float(np.max(np.abs(key[0] - rel_pos), initial=0.0)) > 1e-9
+                or float(np.max(np.abs(key[1] - rel_mat), initial=0.0)) > 1e-9
+                or abs(key[2] - self._base[2]) > 1e-9):
+            # Rebuilt only when the robot's shape changes (joints, tilt, height), not as it
+            # drives and turns.
             self._shapes = Footprint2D.from_geoms(self.model, ids, rel_pos, rel_mat)
-            self._shape_key = (rel_pos, rel_mat)
-        ground = float(lo[:, 2].min()) if len(ids) else 0.0
-        floor = self._world_hi[:, 2] <= ground + self.support_height
-        self._world_active = ~floor
+            self._shape_key = (rel_pos, rel_mat, float(self._base[2]))
+            lo, hi = world_boxes(self.model, d, ids)
+            self._robot_zlo, self._robot_zhi = lo[:, 2], hi[:, 2]
+            self._rho = np.hypot(rel_pos[:, 0], rel_pos[:, 1]) + self._robot_rbound
+            ground = float(lo[:, 2].min()) if len(ids) else 0.0
+            self._world_active = ~(self._world_hi[:, 2] <= ground + self.support_height)
 
     @property
     def base_pose(self) -> tuple[np.ndarray, float]:
         """The base position and yaw the next sweep starts from."""
         return self._base.copy(), self._yaw0
+
+    @property
+    def base_yaw(self) -> float:
+        """The yaw (rad) the next sweep starts from."""
+        return self._yaw0
 
     # -- the sweep ----------------------------------------------------------------------
     def sweep(self, linear: float, angular: float, horizon: float, margin: float = 0.0,
@@ -239,8 +246,9 @@ class FootprintSweep:
         speed = np.maximum(np.concatenate([speed_g[pairs_g], np.full(len(pts), speed_max)]),
                            1e-12)
         flagged = lb < margin + self.resolution + 0.5 * dt * speed
-        return ContactSearch(self, linear, angular, times, flagged, lb, speed, margin,
-                       pairs_g, pairs_w, pts).run(horizon)
+        search = ContactSearch(self, linear, angular, times, flagged, lb, speed, margin,
+                               pairs_g, pairs_w, pts)
+        return search.run(horizon)
 
     def _world_bounds(self, times: np.ndarray, turn: np.ndarray, base: np.ndarray,
                       margin: float, slack: float, lo: np.ndarray, hi: np.ndarray
@@ -301,15 +309,17 @@ class FootprintSweep:
             self.data.geom_xmat[ids] = (rot @ self._mat0[rows]).reshape(-1, 9)
         return bx, by, self._yaw0 + turn
 
-    def point_distances(self, pts: np.ndarray, pose: tuple[float, float, float]
+    def point_distances(self, pts: np.ndarray, pose: tuple[float | np.ndarray,
+                                                            float | np.ndarray,
+                                                            float | np.ndarray]
                         ) -> tuple[np.ndarray, np.ndarray]:
         """Planar distances of world points ``(m, 2)`` to the footprint with the base at
-        ``pose`` ``(x, y, yaw)``, and the nearest robot geom (index into
-        :attr:`robot_ids`)."""
+        ``pose`` ``(x, y, yaw)`` (floats, or one value per point), and the nearest robot geom
+        (index into :attr:`robot_ids`)."""
         bx, by, yaw = pose
-        c, s = math.cos(yaw), math.sin(yaw)
-        rel = pts - (bx, by)
-        local = np.column_stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1]])
+        c, s = np.cos(yaw), np.sin(yaw)
+        rx, ry = pts[:, 0] - bx, pts[:, 1] - by
+        local = np.column_stack([c * rx + s * ry, c * ry - s * rx])
         dist = self._shapes.distances(local)
         nearest = np.argmin(dist, axis=1)
         return dist[np.arange(len(pts)), nearest], nearest
