@@ -51,6 +51,7 @@ setup(
             'twin_bridge = twin_bridge.ros.bridge_node:main',
             'physical_sim = twin_bridge.ros.physical_sim_node:main',
             'twin_demo = twin_bridge.demo.demo:main',
+            'twin_record = twin_bridge.ros.record_cli:main',
         ],
     },
 )

@@ -14,8 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / 'twin_bridge'
 
 # Layers, lowest first. A module may import its own layer and the layers before it.
-LAYERS = ('errors', 'core', 'description', 'embedded', 'gazebo', 'twin', 'stand_in', 'ros',
-          'demo')
+LAYERS = ('errors', 'core', 'description', 'embedded', 'gazebo', 'twin', 'stand_in',
+          'recording', 'ros', 'demo')
 # Layers that sit side by side: neither may import the other.
 SIBLINGS = {('embedded', 'gazebo')}
 ROS_LAYERS = {'ros', 'demo'}
