@@ -33,6 +33,7 @@ CONTRACT = {
     'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate', 'ensemble_rate',
     'ensemble_members',
     'lidar_sensor',                     # the lidar among several ray sensors (issue 10)
+    'record',                           # record into an MCAP bag (issue 13)
 }
 
 

@@ -129,6 +129,10 @@ class TwinBridgeNode(Node):
             self.create_timer(1.0 / cfg.odom_rate,
                               lambda: self._publish_odometry(self.session.odom_out.take()))
         self.create_timer(cfg.diagnostics_period, self._publish_diagnostics)
+        self._recording = None  # record: the same recorder as twin_record, on its own thread
+        if cfg.record:
+            from twin_bridge.ros.recorder_node import NodeRecording, twin_topics
+            self._recording = NodeRecording(self.context, cfg.record, twin_topics(self, cfg))
         self.create_timer(min(cfg.stale_timeout / 4, cfg.diagnostics_period), self._check_health)
         self.get_logger().info(
             f'twin of "{self.robot.name}" in world "{cfg.world}" ({cfg.backend} backend); '
@@ -222,6 +226,9 @@ class TwinBridgeNode(Node):
         msg = diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
                                  self.config.model_name)
         msg.status.extend(self._analysis.statuses(self.config.model_name))
+        if self._recording is not None:
+            from twin_bridge.ros.recorder_node import recording_status
+            msg.status.append(recording_status(self._recording, self.config.model_name))
         self._diag_pub.publish(msg)
 
     def start(self) -> None:
@@ -237,9 +244,15 @@ class TwinBridgeNode(Node):
             self._scan_thread.stop()
         if hasattr(self, '_analysis'):
             self._analysis.stop()
+        recorded = []
+        if getattr(self, '_recording', None) is not None:
+            stats = self._recording.close()  # the bag is complete and closed
+            recorded = [f'recording: {stats.written} messages into {stats.path}, '
+                        f'{stats.dropped_total} dropped' + (f', {stats.error}' * bool(stats.error))]
+            self._recording = None
         with self._health_lock:
             lines = (self.session.summary_lines(time.monotonic()) if hasattr(self, 'session')
-                     else [])
+                     else []) + recorded
         if hasattr(self, 'twin'):
             self.twin.close()  # the backend and the judge model
         elif self.backend is not None:

@@ -149,3 +149,19 @@ class NodeRecording:
         self.node.destroy_node()
         return stats
 
+
+
+def twin_topics(node: Node, config: Any) -> list[str]:
+    """What the twin node records: its inputs, every output (and anything else under
+    ``virtual/``) and ``/diagnostics``, as absolute names."""
+    from twin_bridge.twin.node_config import INPUT_TOPICS, OUTPUT_TOPICS
+    names = [node.resolve_topic_name(getattr(config, n))
+             for n in (*INPUT_TOPICS, *OUTPUT_TOPICS) if getattr(config, n)]
+    return [*names, node.resolve_topic_name('virtual') + '/*', '/diagnostics']
+
+
+def recording_status(recording: NodeRecording, hardware_id: str) -> Any:
+    """The ``twin_bridge: recording`` status (written, dropped per topic, write errors)."""
+    from twin_bridge.ros.analysis_conversions import status_to_msg
+    level, message, values = recording.recorder.stats().diagnostic()
+    return status_to_msg('twin_bridge: recording', level, message, values, hardware_id)

@@ -82,6 +82,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'ensemble_members': (32, 'rollouts per physics ensemble'),
     'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
+    'record': ('', 'record the inputs, every virtual/* output and /diagnostics into this new '
+                   'MCAP bag folder ("" = no recording; drops on /diagnostics)'),
 }
 
 #: Topic parameters of the node's subscriptions and of its publishers.
@@ -135,6 +137,7 @@ class TwinNodeConfig:
     ensemble_members: int
     gz_world_name: str
     gz_topic_prefix: str
+    record: str
 
     @property
     def xacro_args(self) -> dict[str, str]:
