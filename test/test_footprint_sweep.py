@@ -7,10 +7,11 @@ import mujoco
 import numpy as np
 import pytest
 
+from twin_bridge.core.arcs import arc_poses
 from twin_bridge.core.state import JointStateSample
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
-from twin_bridge.embedded.footprint_shapes import arc_poses, convex_hull
+from twin_bridge.embedded.footprint_shapes import convex_hull
 from twin_bridge.embedded.footprint_sweep import SCAN_OBSTACLE, FootprintSweep
 from twin_bridge.errors import BackendError
 from twin_bridge.twin.prediction import constant_twist_path

@@ -1,7 +1,6 @@
 """Planar geometry of the footprint sweep: constant-twist arcs and 2D robot cross-sections.
 
-The arc is the exact planar motion under a constant body twist (the same closed form as
-:func:`twin_bridge.twin.prediction.constant_twist_path`, which lives in a higher layer).
+The arcs the footprint follows are :mod:`twin_bridge.core.arcs`'s (the prediction's too).
 A robot geom's footprint is the convex hull of its projection onto the ground plane, grown by
 a radius (a "rounded polygon"): spheres, capsules and upright cylinders are exact; other geoms
 use the corners of their bounding box (exact for boxes and for cylinders lying down, a hull
@@ -10,41 +9,13 @@ that contains the geom otherwise). Points are tested against all geoms at once.
 
 from __future__ import annotations
 
-import math
-
 import mujoco
 import numpy as np
 
-__all__ = ['Footprint2D', 'arc_pose', 'arc_poses', 'convex_hull']
+__all__ = ['Footprint2D', 'convex_hull']
 
-# Below this |yaw rate * t| the arc formulas switch to their Taylor series (no 0/0).
-_SMALL_ANGLE = 1e-4
 # An axis this close to vertical makes a cylinder's footprint a disc.
 _UPRIGHT = 1.0 - 1e-9
-
-
-def arc_pose(linear: float, angular: float, t: float) -> tuple[float, float, float]:
-    """Body-frame displacement ``(dx, dy, dyaw)`` after ``t`` s of a constant twist."""
-    turn = angular * t
-    if abs(turn) < _SMALL_ANGLE:
-        s = t * (1.0 - turn * turn / 6.0)
-        c = t * (0.5 * turn - turn ** 3 / 24.0)
-    else:
-        s = t * math.sin(turn) / turn
-        c = t * (1.0 - math.cos(turn)) / turn
-    return linear * s, linear * c, turn
-
-
-def arc_poses(linear: float, angular: float, times: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`arc_pose` for every time in ``times`` at once."""
-    turn = angular * times
-    small = np.abs(turn) < _SMALL_ANGLE
-    safe = np.where(small, 1.0, turn)
-    s = np.where(small, times * (1.0 - turn ** 2 / 6.0), times * np.sin(safe) / safe)
-    c = np.where(small, times * (0.5 * turn - turn ** 3 / 24.0),
-                 times * (1.0 - np.cos(safe)) / safe)
-    return linear * s, linear * c, turn
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:

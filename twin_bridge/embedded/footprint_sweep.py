@@ -38,10 +38,11 @@ import math
 import mujoco
 import numpy as np
 
+from twin_bridge.core.arcs import arc_pose, arc_poses
 from twin_bridge.core.state import JointStateSample
 from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.embedded.footprint_search import ContactSearch, world_boxes
-from twin_bridge.embedded.footprint_shapes import Footprint2D, arc_pose, arc_poses
+from twin_bridge.embedded.footprint_shapes import Footprint2D
 from twin_bridge.errors import BackendError
 
 __all__ = ['FootprintSweep', 'SCAN_OBSTACLE', 'SweepResult']

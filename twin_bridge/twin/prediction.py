@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from twin_bridge.core.arcs import arc_poses
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.core.transforms import quat_multiply, yaw_from_quat
 from twin_bridge.description.wheel_geometry import WheelGeometry
@@ -22,8 +23,6 @@ from twin_bridge.errors import TwinBridgeError
 
 __all__ = ['KinematicPredictor', 'PredictedPath', 'constant_twist_path', 'prediction_times']
 
-# Below this |yaw rate * t| the arc formulas switch to their Taylor series (no 0/0).
-_SMALL_ANGLE = 1e-4
 # Joint-name tuples whose wheel columns are kept (distinct tuples, oldest evicted first).
 _INDEX_CACHE_SIZE = 32
 
@@ -101,19 +100,10 @@ def constant_twist_path(x0: float, y0: float, yaw0: float, linear: float, angula
     """The exact planar path under a constant body twist (``linear`` along the body x axis,
     ``lateral`` along y, both m/s; ``angular`` rad/s about z) from ``(x0, y0, yaw0)``.
 
-    Position is ``p0 + R(yaw0) * integral_0^t R(angular s) (linear, lateral) ds``: arcs of a
-    circle, evaluated in closed form (a series for small turn angles).
+    Position is ``p0 + R(yaw0) * integral_0^t R(angular s) (linear, lateral) ds``
+    (:func:`twin_bridge.core.arcs.arc_poses`).
     """
-    times = np.asarray(times, dtype=float)
-    turn = angular * times
-    small = np.abs(turn) < _SMALL_ANGLE
-    safe = np.where(small, 1.0, turn)
-    # s(t) = sin(wt)/w, c(t) = (1 - cos(wt))/w, as t * series in wt near zero.
-    s = np.where(small, times * (1.0 - turn ** 2 / 6.0), times * np.sin(safe) / safe)
-    c = np.where(small, times * (0.5 * turn - turn ** 3 / 24.0),
-                 times * (1.0 - np.cos(safe)) / safe)
-    dx_body = linear * s - lateral * c
-    dy_body = linear * c + lateral * s
+    dx_body, dy_body, turn = arc_poses(linear, angular, times, lateral)
     cos0, sin0 = math.cos(yaw0), math.sin(yaw0)
     return (x0 + cos0 * dx_body - sin0 * dy_body, y0 + sin0 * dx_body + cos0 * dy_body,
             yaw0 + turn)
