@@ -4,8 +4,9 @@
 Prints one table of per-message times (median and p99, µs). Every figure is measured in
 this run next to its baseline, a bare copy of the same message (``copy.copy``) and the
 construction of a message of the same size, and reported as a ratio to the copy:
-- *core*: ``TwinSession.on_joint_state``/``on_odometry`` (validation, stamps, mirroring into
-  the embedded MuJoCo backend, the output sample) and recording the publication;
+- *core*: ``DigitalTwin.on_joint_state``/``on_odometry``, what the node calls (validation,
+  stamps, mirroring into the embedded MuJoCo backend, the output sample, queueing for the
+  drift check and the prediction's score) and recording the publication;
 - *with conversion*: the same plus the conversion from the ROS message and building the
   output message (what the node does per message, short of DDS).
 Target (issue 8): at most 25 µs per message on the *with conversion* path (median).
@@ -38,7 +39,7 @@ from twin_bridge.ros.conversions import (
     odometry_from_msg,
     odometry_to_msg,
 )
-from twin_bridge.twin.twin_session import TwinSession
+from twin_bridge.twin.digital_twin import DigitalTwin
 
 TARGET_US = 25.0
 WALL = 1_700_000_000_000_000_000
@@ -82,7 +83,8 @@ class Paths:
     def __init__(self, n: int, extra_joints: int) -> None:
         robot = _robot(extra_joints)
         self.backend = EmbeddedBackend('empty', robot, lidar_noise=False)
-        self.session = TwinSession(self.backend, now=0.0)
+        self.twin = DigitalTwin('empty', robot, backend=self.backend, now=0.0)
+        self.session = self.twin.session
         names = list(self.backend.joint_names)
         rng = np.random.default_rng(0)
         self.joint_msgs = []
@@ -122,14 +124,14 @@ class Paths:
 
     def joint_core(self, i: int) -> None:
         sample = self.joint_samples[i]
-        out = self.session.on_joint_state(sample, 1.0, sample.stamp_ns)
+        out = self.twin.on_joint_state(sample, 1.0, sample.stamp_ns)
         assert out.output is not None, out.describe()
         self.session.joint_states_out.published(1.0)
 
     def joint_full(self, i: int) -> None:
         msg = self.joint_msgs[i]
         sample = joint_state_from_msg(msg)
-        out = self.session.on_joint_state(sample, 1.0, sample.stamp_ns)
+        out = self.twin.on_joint_state(sample, 1.0, sample.stamp_ns)
         joint_state_to_msg(out.output, msg=self.joint_out)
         self.session.joint_states_out.published(1.0)
 
@@ -143,14 +145,14 @@ class Paths:
 
     def odom_core(self, i: int) -> None:
         sample = self.odom_samples[i]
-        out = self.session.on_odometry(sample, 1.0, sample.stamp_ns)
+        out = self.twin.on_odometry(sample, 1.0, sample.stamp_ns)
         assert out.output is not None, out.describe()
         self.session.odom_out.published(1.0)
 
     def odom_full(self, i: int) -> None:
         msg = self.odom_msgs[i]
         sample = odometry_from_msg(msg)
-        out = self.session.on_odometry(sample, 1.0, sample.stamp_ns)
+        out = self.twin.on_odometry(sample, 1.0, sample.stamp_ns)
         odometry_to_msg(out.output, 'odom', out.output.child_frame_id, self.odom_out)
         self.session.odom_out.published(1.0)
 
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             paths.restamp()
             results[key] += measure(getattr(paths, key), args.messages)
     labels = {'copy': 'bare copy.copy (baseline)', 'construct': 'construct same size',
-              'core': 'core: session + mirror + output', 'full': 'with conversion, both ways'}
+              'core': 'core: twin + mirror + output', 'full': 'with conversion, both ways'}
     joints = len(paths.backend.joint_names)
     print(f'per message, {args.rounds} x {args.messages} messages, {joints} joints, '
           'embedded backend (empty world)')
