@@ -9,6 +9,7 @@ from twin_bridge.recording import samples as bs
 from twin_bridge.recording.bag_reader import BagMessage, BagReader
 from twin_bridge.recording.bag_writer import BagWriter
 from twin_bridge.recording.qos_profiles import QosProfile
+from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM
 
 __all__ = ['VIRTUAL_TOPICS', 'VirtualBag']
 
@@ -58,10 +59,10 @@ class VirtualBag:
 
     def virtual_scan(self, twin: Any, log_ns: int) -> None:
         """The twin's own scan now, stamped with its newest input (as the node does)."""
-        out = twin.session.scan_out
-        taken = out.take(log_ns) if out is not None else None
-        if taken is not None:
-            scan, stamp_ns = taken
+        scan = twin.backend.scan()
+        if scan is not None:
+            stamps = [twin.session.last_stamp(s) for s in (INPUT_JOINT_STATES, INPUT_ODOM)]
+            stamp_ns = max((s for s in stamps if s is not None), default=log_ns)
             self._write('/virtual/scan', log_ns, bs.encode_scan(scan, stamp_ns))
 
     def drift(self, report: Any, log_ns: int) -> None:
