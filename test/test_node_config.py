@@ -8,6 +8,8 @@ import yaml
 from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.errors import ConfigError
 from twin_bridge.twin.node_config import (
+    COMMAND_INPUT_TOPICS,
+    FORWARD_TOPIC,
     INPUT_TOPICS,
     OUTPUT_TOPICS,
     PARAMETERS,
@@ -34,6 +36,9 @@ CONTRACT = {
     'ensemble_members',
     'lidar_sensor',                     # the lidar among several ray sensors (issue 10)
     'record',                           # record into an MCAP bag (issue 13)
+    # the command gate (issue 11)
+    'gate', 'cmd_vel_topic', 'cmd_vel_stamped', 'e_stop_topic', 'stop_horizon', 'safety_margin',
+    'source_timeout', 'forward_commands', 'forward_topic',
 }
 
 
@@ -91,6 +96,11 @@ def test_integers_coerced_to_float_and_xacro_args_parsed():
     ({'odom_frame': ' '}, 'odom_frame must not be empty'),
     ({'unknown_joints': 'drop'}, "unknown_joints is 'drop'; expected one of reject, ignore"),
     ({'colour': 'red'}, "unknown parameter(s) ['colour']"),
+    ({'stop_horizon': 0.0}, 'stop_horizon must be > 0'),
+    ({'source_timeout': -1.0}, 'source_timeout must be > 0'),
+    ({'safety_margin': -0.1}, 'safety_margin must be >= 0'),
+    ({'forward_topic': ''}, 'forward_topic must not be empty'),
+    ({'forward_commands': 'yes'}, 'forward_commands must be true or false'),
 ])
 def test_bad_values_raise_config_error_naming_the_parameter(values, words):
     with pytest.raises(ConfigError) as info:
@@ -112,7 +122,8 @@ def _resolve(namespace: str):
 
 def test_topic_parameters_are_the_inputs_and_outputs():
     topics = {name for name in PARAMETERS if name.endswith('_topic')}
-    assert set(INPUT_TOPICS) | set(OUTPUT_TOPICS) == topics
+    assert set(INPUT_TOPICS) | set(OUTPUT_TOPICS) | set(COMMAND_INPUT_TOPICS) | {
+        FORWARD_TOPIC} == topics
     assert all(name.startswith('input_') for name in INPUT_TOPICS)
     assert all(name.startswith('output_') for name in OUTPUT_TOPICS)
 
@@ -198,3 +209,27 @@ def test_the_physical_scan_input_is_optional_and_checked_for_loops():
     looping = TwinNodeConfig.from_values({'input_scan_topic': 'virtual/scan'})
     with pytest.raises(ConfigError, match='output_scan_topic resolves to /virtual/scan'):
         looping.check_topics(_resolve(''))
+
+
+def test_gate_defaults_send_nothing_to_the_robot_and_make_its_config():
+    config = TwinNodeConfig.from_values({})
+    assert config.gate and not config.forward_commands     # the rule that does not bend
+    assert (config.cmd_vel_topic, config.forward_topic) == ('cmd_vel', 'cmd_vel_out')
+    gate = config.gate_config()
+    assert (gate.stop_horizon, gate.safety_margin, gate.source_timeout) == (1.5, 0.1, 0.5)
+    assert gate.scan_source                                 # input_scan_topic is set
+    assert not TwinNodeConfig.from_values({'input_scan_topic': ''}).gate_config().scan_source
+    assert TwinNodeConfig.from_values({'gate': False}).gate_config() is None
+
+
+@pytest.mark.parametrize('values, words', [
+    ({'forward_topic': 'cmd_vel'}, 'forward_topic resolves to /cmd_vel, which is the '
+                                   'cmd_vel_topic: the twin would feed itself'),
+    ({'forward_topic': 'virtual/cmd_vel_safe'}, 'both resolve to /virtual/cmd_vel_safe'),
+    ({'cmd_vel_topic': 'virtual/cmd_vel_safe'}, 'which is the cmd_vel_topic'),
+    ({'e_stop_topic': 'odom'}, 'input_odom_topic and e_stop_topic both resolve to /odom'),
+])
+def test_gate_topics_are_checked(values, words):
+    with pytest.raises(ConfigError) as info:
+        TwinNodeConfig.from_values(values).check_topics(_resolve(''))
+    assert words in str(info.value)

@@ -11,9 +11,11 @@ from typing import Any
 from twin_bridge.core.lidar import LidarSpec
 from twin_bridge.core.name_value import parse_name_value_args
 from twin_bridge.errors import ConfigError
+from twin_bridge.twin.safety.gate import GateConfig
 from twin_bridge.twin.twin_session import SessionConfig
 
-__all__ = ['BACKENDS', 'INPUT_TOPICS', 'OUTPUT_TOPICS', 'PARAMETERS', 'QOS_NAMES',
+__all__ = ['BACKENDS', 'CMD_VEL_SAFE_TOPIC', 'COMMAND_INPUT_TOPICS', 'FORWARD_TOPIC',
+           'INPUT_TOPICS', 'OUTPUT_TOPICS', 'PARAMETERS', 'QOS_NAMES',
            'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig', 'check_topic_loops', 'help_text',
            'parameter_help']
 
@@ -84,13 +86,35 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
     'record': ('', 'record the inputs, every virtual/* output and /diagnostics into this new '
                    'MCAP bag folder ("" = no recording; drops on /diagnostics)'),
+    'gate': (True, 'judge each velocity command on cmd_vel_topic against the twin (pass, slow '
+                   'or stop) and publish the gated command on virtual/cmd_vel_safe'),
+    'cmd_vel_topic': ('cmd_vel', 'velocity commands to judge (geometry_msgs/Twist, or '
+                                 'TwistStamped with cmd_vel_stamped)'),
+    'cmd_vel_stamped': (False, 'commands are geometry_msgs/TwistStamped (nav2 on Jazzy); the '
+                               'gated output has the same type'),
+    'e_stop_topic': ('e_stop', 'std_msgs/Bool e-stop: true latches a stop until false '
+                               'releases it'),
+    'stop_horizon': (1.5, 's the robot\'s collision footprint is swept ahead at the command'),
+    'safety_margin': (0.1, 'm the gated command keeps between the footprint and obstacles'),
+    'source_timeout': (0.5, 's without odometry (or a scan, with input_scan_topic) after '
+                            'which every command is a stop'),
+    'forward_commands': (False, 'ALSO publish the gated command on forward_topic, for the '
+                                'physical robot (off: the twin sends nothing to the robot)'),
+    'forward_topic': ('cmd_vel_out', 'where forward_commands publishes the gated command '
+                                     '(remap it to the robot\'s command input)'),
 }
+
+#: The gated command's output topic (relative, like every topic of the node).
+CMD_VEL_SAFE_TOPIC = 'virtual/cmd_vel_safe'
 
 #: Topic parameters of the node's subscriptions and of its publishers.
 INPUT_TOPICS = ('input_joint_states_topic', 'input_odom_topic', 'input_scan_topic')
 OUTPUT_TOPICS = ('output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
                  'output_pose_correction_topic', 'output_world_changes_topic',
                  'output_scan_residual_topic', 'output_predicted_path_topic')
+#: The command gate's subscriptions, and its publisher for the robot (``forward_commands``).
+COMMAND_INPUT_TOPICS = ('cmd_vel_topic', 'e_stop_topic')
+FORWARD_TOPIC = 'forward_topic'
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,15 @@ class TwinNodeConfig:
     gz_world_name: str
     gz_topic_prefix: str
     record: str
+    gate: bool
+    cmd_vel_topic: str
+    cmd_vel_stamped: bool
+    e_stop_topic: str
+    stop_horizon: float
+    safety_margin: float
+    source_timeout: float
+    forward_commands: bool
+    forward_topic: str
 
     @property
     def xacro_args(self) -> dict[str, str]:
@@ -150,9 +183,21 @@ class TwinNodeConfig:
 
         :raise ConfigError: naming the parameters and the topic they share
         """
-        check_topic_loops({name: resolve(getattr(self, name)) for name in INPUT_TOPICS
-                           if getattr(self, name)},
-                          {name: resolve(getattr(self, name)) for name in OUTPUT_TOPICS})
+        outputs = {name: resolve(getattr(self, name)) for name in OUTPUT_TOPICS}
+        outputs['the gated command (virtual/cmd_vel_safe)'] = resolve(CMD_VEL_SAFE_TOPIC)
+        outputs[FORWARD_TOPIC] = resolve(self.forward_topic)
+        check_topic_loops({name: resolve(getattr(self, name))
+                           for name in (*INPUT_TOPICS, *COMMAND_INPUT_TOPICS)
+                           if getattr(self, name)}, outputs)
+
+    def gate_config(self) -> GateConfig | None:
+        """The command gate's :class:`~twin_bridge.twin.safety.gate.GateConfig` (``None``
+        with ``gate`` off); it expects scans when ``input_scan_topic`` is set."""
+        if not self.gate:
+            return None
+        return GateConfig(stop_horizon=self.stop_horizon, safety_margin=self.safety_margin,
+                          source_timeout=self.source_timeout,
+                          scan_source=bool(self.input_scan_topic))
 
     def scan_rate_for(self, lidar: LidarSpec | None) -> float:
         """Scan output rate in Hz: ``scan_rate``, else ``lidar``'s update rate; 0 (no scan
@@ -230,9 +275,11 @@ class TwinNodeConfig:
             if getattr(self, name) < 0:
                 raise ConfigError(f'parameter {name} must be >= 0, got {getattr(self, name)}')
         for name in ('stale_timeout', 'diagnostics_period', 'prediction_horizon',
-                     'scan_noise_stddev'):
+                     'scan_noise_stddev', 'stop_horizon', 'source_timeout'):
             if not getattr(self, name) > 0:
                 raise ConfigError(f'parameter {name} must be > 0, got {getattr(self, name)}')
+        if self.safety_margin < 0:
+            raise ConfigError(f'parameter safety_margin must be >= 0, got {self.safety_margin}')
         if not 0.0 < self.drift_false_alarm_rate < 0.5:
             raise ConfigError('parameter drift_false_alarm_rate must be in (0, 0.5), got '
                               f'{self.drift_false_alarm_rate}')
@@ -242,7 +289,8 @@ class TwinNodeConfig:
         if self.qos_depth < 1:
             raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
         for name in ('input_joint_states_topic', 'input_odom_topic', *OUTPUT_TOPICS,
-                     'odom_frame', 'model_name'):
+                     'odom_frame', 'model_name', 'cmd_vel_topic', 'e_stop_topic',
+                     'forward_topic'):
             if not getattr(self, name).strip():
                 raise ConfigError(f'parameter {name} must not be empty')
         parse_name_value_args(self.robot_description_args, 'robot_description_args')
@@ -288,6 +336,8 @@ def help_text(program: str = 'twin_bridge') -> str:
         'Mirrors a physical robot\'s joint_states and odom into a simulated twin and publishes',
         'virtual/joint_states, virtual/odom, virtual/scan and /diagnostics; compares the',
         'physical scan with the twin (drift: pose, world, lidar, wheels) and predicts the path.',
+        'Judges velocity commands (cmd_vel -> virtual/cmd_vel_safe: pass, slow or stop); it',
+        'sends nothing to the robot unless forward_commands is true.',
         '',
         'parameters (default):',
     ]
