@@ -48,6 +48,9 @@ MIN_RATE_HZ = 10.0
 
 #: Seconds the streams flow before measuring, so the start-up backlog is not measured.
 WARMUP_S = 0.5
+#: With faults, measuring goes on until this long after the last onset (s), so a slow
+#: start-up never ends the run before a fault could be seen.
+FAULT_SETTLE_S = 2.5
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -78,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
             'also get SIGTERM if this process is killed (Linux).'))
     parser.add_argument('--duration', type=float, default=10.0,
                         help='seconds to measure, counted from when every twin stream flows '
-                             f'(plus a {WARMUP_S:g} s warm-up that is not measured)')
+                             f'(plus a {WARMUP_S:g} s warm-up that is not measured); with '
+                             f'--fault at least until {FAULT_SETTLE_S:g} s after the last '
+                             'onset')
     parser.add_argument('--world', default='warehouse',
                         help='world of the twin: a shipped world name (empty, warehouse, '
                              'obstacle_course) or an SDF path')
@@ -190,8 +195,10 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
 
 def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
              progress: Progress, timing: dict[str, float],
-             stop: StopSignals) -> tuple[float, list[str]]:
-    """Wait until every stream flows, then record for ``options.duration`` seconds.
+             stop: StopSignals, last_onset: float | None = None) -> tuple[float, list[str]]:
+    """Wait until every stream flows, then record for ``options.duration`` seconds (and,
+    with ``last_onset``, the latest fault's ``at``, until :data:`FAULT_SETTLE_S` after it,
+    counted from the stand-in's first odometry).
 
     ``timing['start']`` is set (monotonic s) when measuring starts, so an interrupted run
     still knows how long it measured.
@@ -201,8 +208,14 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
     node = obs.node
     waiting = [label for label in node.streams if label != 'physical/scan']
     progress.show('waiting for every stream to start (the twin loads its world first)...')
-    flowing = obs.spin_until(lambda: all(node.count(s) for s in waiting),
-                             options.startup_timeout,
+    first_physical: list[float] = []
+
+    def ready() -> bool:
+        if not first_physical and node.count('physical/odom'):
+            first_physical.append(time.monotonic())  # the stand-in's clock starts about here
+        return all(node.count(s) for s in waiting)
+
+    flowing = obs.spin_until(ready, options.startup_timeout,
                              abort=lambda: stop.requested or bool(group.dead()))
     stop.check()
     progress.done()
@@ -219,13 +232,16 @@ def _measure(obs: Any, group: ProcessGroup, options: argparse.Namespace,
     node.reset(stamped_from_ns=(start_ns := time.time_ns()))
     timing['start_wall'] = start_ns * 1e-9
     start = timing['start'] = time.monotonic()
-    while (measured := time.monotonic() - start) < options.duration and not group.dead():
+    duration = options.duration
+    if last_onset is not None and first_physical:
+        duration = max(duration, first_physical[0] + last_onset + FAULT_SETTLE_S - start)
+    while (measured := time.monotonic() - start) < duration and not group.dead():
         stop.check()
         obs.spin_once(0.05)
         if progress.due():
-            progress.show(_progress_text(node, measured, options.duration))
+            progress.show(_progress_text(node, measured, duration))
     node.end_measurement()
-    progress.show(_progress_text(node, measured, options.duration))
+    progress.show(_progress_text(node, measured, duration))
     progress.done()
     return measured, []
 
@@ -285,8 +301,9 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                 with ObserverSession(streams, node_name=f'twin_demo_observer_{os.getpid()}',
                                      **analysis_topics(bridge_params)) as obs:
                     try:
-                        measured, problems = _measure(obs, group, options, progress,
-                                                      timing, stop)
+                        measured, problems = _measure(
+                            obs, group, options, progress, timing, stop,
+                            max((f.at for f in faults), default=None))
                         stop.quiet()  # never cut the clean-up short
                     except KeyboardInterrupt:
                         stop.quiet()
