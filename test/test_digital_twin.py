@@ -138,7 +138,8 @@ def test_a_scan_waits_for_the_odometry_after_its_stamp_and_bad_scans_are_counted
 
 def test_a_robot_without_lidar_has_no_drift_check_but_mirrors():
     twin = DigitalTwin(WORLD, default_robot_path(), xacro_args={'lidar': 'false'})
-    assert twin.drift_monitor is None and twin.judge is None
+    assert twin.drift_monitor is None
+    assert twin.gate is not None and not twin.wants_scans  # the gate judges, scan-free
     assert all(v.level == Level.OK for v in twin.drift().values())
     odom = OdometrySample(np.array([1.0, 2.0, 0.0]), np.array([0.0, 0.0, 0.0, 1.0]),
                           stamp_ns=T0)

@@ -22,10 +22,13 @@ from twin_bridge.description.robot_description import (
 from twin_bridge.description.wheel_geometry import WheelGeometry, wheel_geometry
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.embedded.rollout_ensemble import EnsemblePrediction
+from twin_bridge.errors import ConfigError
 from twin_bridge.twin.drift.monitor import CAUSES, DriftMonitor, Verdict
 from twin_bridge.twin.drift.pose_correction import PoseCorrection
 from twin_bridge.twin.prediction import PredictedPath
 from twin_bridge.twin.prediction_monitor import PredictionMonitor
+from twin_bridge.twin.safety.gate import CommandGate, GateConfig, GateVerdict
+from twin_bridge.twin.safety.twin_gate import TwinGate
 from twin_bridge.twin.stream_monitor import StreamStatus
 from twin_bridge.twin.twin_session import (
     INPUT_JOINT_STATES,
@@ -50,7 +53,9 @@ class TwinConfig:
     ``ensemble_members`` the physics ensemble's size, ``prediction_error_tolerance`` the
     1 s-ahead error p50 (m) beyond which the prediction is reported as missing;
     ``max_pending_scans`` how many physical scans wait for the odometry that
-    brackets their stamp before the oldest is dropped (counted in ``drift.dropped``).
+    brackets their stamp before the oldest is dropped (counted in ``drift.dropped``);
+    ``gate`` configures the command gate (``None``: no gate; with ``scan_source`` it takes
+    the physical scans and stops when they go stale).
     """
 
     session: SessionConfig = field(default_factory=SessionConfig)
@@ -62,6 +67,7 @@ class TwinConfig:
     prediction_error_tolerance: float = 0.1
     max_pending_scans: int = 4
     inbox_size: int = 8192
+    gate: GateConfig | None = field(default_factory=GateConfig)
 
 
 @dataclass(frozen=True)
@@ -95,20 +101,22 @@ class DigitalTwin:
     ``update`` (or the single-message ``on_*`` methods a ROS node calls) validates and
     mirrors joint states and odometry into the simulator and queues what the drift check
     needs; :meth:`process_drift` runs the drift check on queued physical scans;
-    :meth:`virtual_state`, :meth:`predict`, :meth:`drift` and :meth:`statuses` answer.
+    :meth:`virtual_state`, :meth:`predict`, :meth:`drift` and :meth:`statuses` answer;
+    :meth:`judge_command` passes, slows or stops a velocity command (:attr:`gate`).
 
     The embedded model is the judge: drift and prediction run on it even when another
     backend (Gazebo) renders, loaded alongside from the same world and robot.
 
     Threads: call the ``on_*``/``update`` methods from one thread; :meth:`process_drift` may
     run on another (the inputs reach it through a lock-free queue, so a drift check never
-    delays mirroring); :meth:`drift` and :meth:`latest_report` are safe from any thread.
+    delays mirroring); :meth:`drift` and :meth:`latest_report` are safe from any thread;
+    :meth:`judge_command` and the e-stop methods from one thread (any, e.g. the input one).
 
     :param world: a shipped world name or an SDF path
     :param robot: a :class:`RobotDescription`, a URDF/xacro path, or ``None`` (the package's)
     :param backend: the simulator to mirror into (default: the embedded one)
-    :param judge: the embedded model drift and prediction use (default: ``backend`` if it
-        is embedded, else one loaded from ``world`` and ``robot``)
+    :param judge: the embedded model drift, prediction and the gate use (default:
+        ``backend`` if it is embedded, else one loaded from ``world`` and ``robot``)
     :param config: tunables
     :param xacro_args: xacro arguments when ``robot`` is a path
     :param now: monotonic start time (default: now)
@@ -124,7 +132,8 @@ class DigitalTwin:
             robot = load_robot_description(robot or default_robot_path(), xacro_args)
         self.robot = robot
         self.backend = backend if backend is not None else EmbeddedBackend(world, robot)
-        if judge is None and cfg.drift and robot.lidar is not None:
+        if judge is None and ((cfg.drift and robot.lidar is not None)
+                              or cfg.gate is not None):
             judge = (self.backend if isinstance(self.backend, EmbeddedBackend)
                      else EmbeddedBackend(world, robot, lidar_noise=False))
         self.judge: EmbeddedBackend | None = judge
@@ -134,8 +143,12 @@ class DigitalTwin:
             self.drift_monitor = DriftMonitor.from_backend(
                 judge, wheels=self.wheels, noise_stddev=cfg.scan_noise_stddev,
                 false_alarm_rate=cfg.false_alarm_rate)
+        #: The command gate wired to the inputs (``None`` with ``config.gate`` off).
+        self.safety: TwinGate | None = None
+        if cfg.gate is not None and judge is not None:
+            self.safety = TwinGate.from_backend(judge, cfg.gate)
         session_cfg = cfg.session
-        if self.drift_monitor is not None and not session_cfg.scan_input:
+        if (self.drift_monitor is not None or self.wants_scans) and not session_cfg.scan_input:
             session_cfg = SessionConfig(**{**session_cfg.__dict__, 'scan_input': True})
         self._inbox: deque[tuple[str, Any, int]] = deque()
         self.session = TwinSession(self.backend, session_cfg,
@@ -184,13 +197,15 @@ class DigitalTwin:
             outcomes.append(self.on_joint_state(joints, now, wall_ns))
         if odometry is not None:
             outcomes.append(self.on_odometry(odometry, now, wall_ns))
-        if scan is not None and self.drift_monitor is not None:
+        if scan is not None and (self.drift_monitor is not None or self.wants_scans):
             outcomes.append(self.on_scan(scan, now, wall_ns))
         self.process_drift()
         return outcomes
 
     def _queue(self, stream: str, sample: Any, stamp_ns: int) -> None:
-        # On the input thread: only deque appends (thread-safe, never block).
+        # On the input thread: only deque appends and reference swaps (never block).
+        if self.safety is not None:
+            self.safety.on_accepted(stream, sample, self.session.receive_time(stream))
         if stream == INPUT_ODOM:
             self.prediction.add_odometry(sample if sample.stamp_ns == stamp_ns
                                          else _restamp(sample, stamp_ns))
@@ -200,6 +215,40 @@ class DigitalTwin:
             self.drift_counts['overflow'] += 1
             return
         self._inbox.append((stream, sample, stamp_ns))
+
+    # -- the command gate --------------------------------------------------------------
+    @property
+    def gate(self) -> CommandGate | None:
+        """The command gate on the embedded model (``None`` with ``config.gate`` off)."""
+        return None if self.safety is None else self.safety.gate
+
+    @property
+    def wants_scans(self) -> bool:
+        """Whether physical scans are used (the drift check or the gate's obstacles)."""
+        return self.drift_monitor is not None or (
+            self.safety is not None and self.safety.wants_scans)
+
+    def judge_command(self, linear: float, angular: float,
+                      now: float | None = None) -> GateVerdict:
+        """Pass, slow or stop the velocity command ``(linear m/s, angular rad/s)`` at
+        monotonic time ``now`` on the newest accepted inputs (see :mod:`.safety.gate`).
+
+        :raise ConfigError: the gate is off
+        """
+        return self._safety().judge(linear, angular, time.monotonic() if now is None else now)
+
+    def engage_e_stop(self) -> None:
+        """Latch the e-stop: every command is a stop until :meth:`release_e_stop`."""
+        self._safety().on_e_stop(True)
+
+    def release_e_stop(self) -> None:
+        """Release the e-stop latch."""
+        self._safety().on_e_stop(False)
+
+    def _safety(self) -> TwinGate:
+        if self.safety is None:
+            raise ConfigError('the command gate is off (TwinConfig.gate is None)')
+        return self.safety
 
     # -- drift -------------------------------------------------------------------------
     def process_drift(self) -> DriftReport | None:

@@ -326,6 +326,13 @@ class TwinSession:
                  INPUT_SCAN: self._scan}.get(stream)
         return None if state is None else state.stamp_ns
 
+    def receive_time(self, stream: str) -> float:
+        """The monotonic time (s, the ``now`` given) the last accepted sample of input
+        ``stream`` arrived (NaN before one)."""
+        state = {INPUT_JOINT_STATES: self._joints, INPUT_ODOM: self._odom,
+                 INPUT_SCAN: self._scan}.get(stream)
+        return math.nan if state is None else state.receive_time
+
     # ----------------------------------------------------------------- health
     def poll(self, now: float) -> list[str]:
         """Update staleness; one message per stream that has just gone stale."""
