@@ -12,6 +12,7 @@ Subpackages are layers; each imports only from the layers listed before it
 ``twin``           the twin's logic: validation, the session, monitors, statistics, config
 ``stand_in``       the stand-in physical robot's logic: motion profiles, pacing
 ``recording``      MCAP/rosbag2 bags without ROS: writer, bounded recorder, reader, replay
+``scenarios``      safety scenarios: YAML files run in the embedded twin through the gate
 ``ros``            everything that imports ``rclpy``: nodes, conversions, Gazebo backend
 ``demo``           the demo application (starts ROS nodes, observes them, reports)
 =================  =====================================================================
