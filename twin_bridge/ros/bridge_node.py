@@ -26,6 +26,7 @@ from twin_bridge.description.robot_description import (
 )
 from twin_bridge.errors import BackendError, TwinBridgeError
 from twin_bridge.ros.analysis_publishers import AnalysisPublishers
+from twin_bridge.ros.command_gate_io import gate_io
 from twin_bridge.ros.conversions import (
     diagnostics_to_msg,
     joint_state_from_msg,
@@ -89,7 +90,8 @@ class TwinBridgeNode(Node):
                               false_alarm_rate=cfg.drift_false_alarm_rate,
                               scan_noise_stddev=cfg.scan_noise_stddev,
                               prediction_horizon=cfg.prediction_horizon,
-                              ensemble_members=cfg.ensemble_members))
+                              ensemble_members=cfg.ensemble_members,
+                              gate=cfg.gate_config()))
         self.session = self.twin.session
         # One logger per input stream: rclpy throttles per logger and call site.
         self._input_loggers = {stream: self.get_logger().get_child(stream)
@@ -117,10 +119,11 @@ class TwinBridgeNode(Node):
         self.create_subscription(JointState, cfg.input_joint_states_topic,
                                  self._on_joint_state, input_qos)
         self.create_subscription(Odometry, cfg.input_odom_topic, self._on_odometry, input_qos)
-        if cfg.session_config(scan_rate).scan_input and self.twin.drift_monitor is not None:
+        if cfg.input_scan_topic and self.twin.wants_scans:  # the drift check, the gate
             self.create_subscription(LaserScan, cfg.input_scan_topic, self._on_scan,
                                      qos_profile('sensor_data', cfg.qos_depth))
         self._analysis = AnalysisPublishers(self, cfg, self.twin, self._thread_failed)
+        self._gate = gate_io(self, cfg, self.twin)  # cmd_vel -> virtual/cmd_vel_safe
         if cfg.joint_states_rate > 0:
             self.create_timer(1.0 / cfg.joint_states_rate,
                               lambda: self._publish_joint_states(
@@ -226,6 +229,8 @@ class TwinBridgeNode(Node):
         msg = diagnostics_to_msg(statuses, self.get_clock().now().nanoseconds,
                                  self.config.model_name)
         msg.status.extend(self._analysis.statuses(self.config.model_name))
+        if self._gate is not None:
+            msg.status.extend(self._gate.statuses(self.config.model_name))
         if self._recording is not None:
             from twin_bridge.ros.recorder_node import recording_status
             msg.status.append(recording_status(self._recording, self.config.model_name))

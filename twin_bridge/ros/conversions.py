@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+import math
 
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -25,10 +26,27 @@ __all__ = [
     'scan_from_msg',
     'scan_to_msg',
     'set_odometry_state',
+    'set_twist',
     'time_to_ns',
+    'twist_command',
 ]
 
 _NS = 1_000_000_000
+
+
+def twist_command(twist: object) -> tuple[float, float]:
+    """A ``geometry_msgs/Twist`` as the planar command ``(linear.x, angular.z)``; NaN when any
+    component is not finite (a corrupt message is an invalid command, never a partial one)."""
+    lin, ang = twist.linear, twist.angular
+    if not math.isfinite(lin.y + lin.z + ang.x + ang.y):
+        return math.nan, math.nan
+    return lin.x, ang.z
+
+
+def set_twist(twist: object, linear: float, angular: float) -> None:
+    """Write the planar command into a ``geometry_msgs/Twist`` in place (other components 0)."""
+    twist.linear.x, twist.linear.y, twist.linear.z = float(linear), 0.0, 0.0
+    twist.angular.x, twist.angular.y, twist.angular.z = 0.0, 0.0, float(angular)
 
 
 def time_to_ns(stamp: Time) -> int:
