@@ -52,6 +52,7 @@ setup(
             'physical_sim = twin_bridge.ros.physical_sim_node:main',
             'twin_demo = twin_bridge.demo.demo:main',
             'twin_record = twin_bridge.ros.record_cli:main',
+            'twin_scenarios = twin_bridge.scenarios.cli:main',
             'twin_replay = twin_bridge.recording.replay_cli:main',
         ],
     },
