@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import ExternalShutdownException
@@ -17,14 +18,17 @@ from twin_bridge.ros.qos import qos_profile
 
 #: stream → (message type, sensor-data QoS?) — the same QoS choices as the twin bridge.
 STREAMS = {'joint_states': (JointState, False), 'odom': (Odometry, False),
-           'scan': (LaserScan, True)}
+           'scan': (LaserScan, True), 'cmd_vel': (TwistStamped, False)}
+#: What the relay relays unless ``streams`` says otherwise (``cmd_vel``: the gate's baseline).
+DEFAULT_STREAMS = ('joint_states', 'odom', 'scan')
 
 
 class RelayNode(Node):
     """Republishes ``<input_prefix><stream>`` unchanged on ``<output_prefix><stream>``.
 
-    ``streams`` picks which of :data:`STREAMS` it relays (default all): the benchmark's
-    state-only baseline relays ``joint_states`` and ``odom`` and computes no scan.
+    ``streams`` picks which of :data:`STREAMS` it relays (default
+    :data:`DEFAULT_STREAMS`): the benchmark's state-only baseline relays ``joint_states`` and
+    ``odom`` and computes no scan; the gate's baseline relays ``cmd_vel``.
     """
 
     def __init__(self) -> None:
@@ -32,7 +36,7 @@ class RelayNode(Node):
         input_prefix = self.declare_parameter('input_prefix', '').value
         output_prefix = self.declare_parameter('output_prefix', 'relay/').value
         depth = int(self.declare_parameter('qos_depth', 10).value)
-        streams = list(self.declare_parameter('streams', list(STREAMS)).value)
+        streams = list(self.declare_parameter('streams', list(DEFAULT_STREAMS)).value)
         unknown = sorted(set(streams) - set(STREAMS))
         if unknown:
             raise ValueError(f'unknown streams {unknown}; known: {list(STREAMS)}')
