@@ -414,7 +414,8 @@ class TestOneBridgeProcess:
             'twin_bridge: joint_states', 'twin_bridge: odom', 'twin_bridge: scan',
             'twin_bridge: virtual/joint_states', 'twin_bridge: virtual/odom',
             'twin_bridge: virtual/scan', 'twin drift: pose', 'twin drift: world',
-            'twin drift: lidar', 'twin drift: wheels', 'twin drift: check', 'twin prediction']
+            'twin drift: lidar', 'twin drift: wheels', 'twin drift: check', 'twin prediction',
+            'twin safety']
         assert {s.hardware_id for s in last.status} == {'test_bot'}
         for inp in last.status[:2]:   # counters shown from the start, 0 in this scenario
             assert (number(inp, 'unstamped'), number(inp, 'timeline_reset')) == (0, 0)
@@ -422,7 +423,8 @@ class TestOneBridgeProcess:
         # No physical scan in this scenario: the optional input is OK, no drift is raised.
         assert last.status[2].level == bytes([0])
         assert all(s.level == bytes([0]) for s in last.status[6:])
-        assert 'error_1s_p50_m' in values(last.status[-1])  # scored once reality comes
+        assert 'error_1s_p50_m' in values(last.status[-2])  # scored once reality comes
+        assert last.status[-1].message == 'no command yet'    # the command gate
         scan = last.status[5]
         assert number(scan, 'published') > 10
         assert number(scan, 'rate_hz') == pytest.approx(SCAN_RATE, rel=0.4)
