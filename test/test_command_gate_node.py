@@ -75,8 +75,8 @@ class Robot:
             self._stamp = stamp = max(time.time_ns(), self._stamp + 1)
             msg.header.stamp = ns_to_time(stamp)
             self.odom_pub.publish(msg)
-            if self.ros.spin_until(lambda: any(stamp_ns(m) == stamp
-                                               for m in self.mirrored.messages[-5:]),
+            if self.ros.spin_until(lambda s=stamp: any(stamp_ns(m) == s
+                                                 for m in self.mirrored.messages[-5:]),
                                    0.5, self.proc):
                 return
         raise AssertionError(f'odometry not mirrored\n{self.proc.output()}')
