@@ -33,12 +33,14 @@ import sys
 import time
 
 import numpy as np
+import yaml
 
 try:
     import twin_bridge  # noqa: F401 - installed, or run from a source checkout below
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from twin_bridge.core.name_value import parse_name_value_args
 from twin_bridge.demo.process_group import ProcessGroup, cpu_and_rss
 from twin_bridge.demo.report import default_report_dir, format_table, json_safe
 from twin_bridge.twin.latency_stats import LatencySummary, summarize
@@ -62,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--step', type=float, default=6.0,
                         help='seconds measured per rate step')
     parser.add_argument('--world', default='warehouse', help='world of the twin')
+    parser.add_argument('--twin-param', action='append', default=[], metavar='NAME:=VALUE',
+                        help='a twin_bridge parameter (repeatable; values read as YAML), '
+                             'e.g. drift_check:=false to measure mirroring and scans alone')
     parser.add_argument('--output', type=Path, default=None,
                         help='JSON result file (default reports/bench-latency-<time>.json)')
     parser.add_argument('--startup-timeout', type=float, default=60.0,
@@ -234,10 +239,16 @@ def rate_step(group: ProcessGroup, options: argparse.Namespace, rate: float, who
     return figures
 
 
+def twin_params(options: argparse.Namespace) -> dict:
+    """``--twin-param`` values, typed as YAML reads them."""
+    items = parse_name_value_args(options.twin_param, '--twin-param')
+    return {name: yaml.safe_load(value) for name, value in items.items()}
+
+
 def _spawn_consumer(group: ProcessGroup, options: argparse.Namespace, who: str, tag: str):
     if who == 'twin':
         return group.spawn_node(f'twin_bridge_{tag}', 'twin_bridge.ros.bridge_node', {
-            'backend': 'embedded', 'world': options.world})
+            'backend': 'embedded', 'world': options.world, **twin_params(options)})
     streams = PHASE1_CONSUMERS.get(who, ('', ALL_STREAMS))[1]
     return group.spawn_node(f'relay_{tag}', 'twin_bridge.ros.relay_node',
                             {'streams': list(streams)})
