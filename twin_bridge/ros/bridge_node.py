@@ -37,6 +37,7 @@ from twin_bridge.ros.conversions import (
     scan_to_msg,
 )
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.ros.shutdown import shut_down_by_signal
 from twin_bridge.twin.digital_twin import DigitalTwin, TwinConfig
 from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
 from twin_bridge.twin.periodic_thread import PeriodicThread
@@ -295,9 +296,10 @@ def main(args: list[str] | None = None) -> int:
         rclpy.logging.get_logger(NODE_NAME).fatal(f'cannot start: {exc}')
         code = 1
     except Exception:
-        if rclpy.ok():
+        if not shut_down_by_signal():
             raise  # a bug: let the traceback show
-        # Otherwise a signal shut the context down while the node was being built.
+        # A signal shut the context down while the node was being built, or it landed
+        # inside rclpy's C++ take and surfaced as a pybind11 RuntimeError: a clean stop.
     finally:
         if node is not None:
             summary = node.close()

@@ -26,6 +26,7 @@ from twin_bridge.description.robot_description import (
 from twin_bridge.errors import ConfigError, TwinBridgeError
 from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.ros.shutdown import shut_down_by_signal
 from twin_bridge.stand_in.faults import FaultInjector, fault_help, parse_faults
 from twin_bridge.stand_in.motion_profiles import (
     MAX_RATE_HZ,
@@ -234,7 +235,7 @@ def main(args: list[str] | None = None) -> int:
     except Exception:
         # A signal landing inside an rclpy call can surface as another exception type;
         # once the context is shut down (rclpy's signal handler) that is a clean stop.
-        if rclpy.ok():
+        if not shut_down_by_signal():
             raise
     finally:
         if node is not None:

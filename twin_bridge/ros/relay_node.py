@@ -15,6 +15,7 @@ from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.ros.qos import qos_profile
+from twin_bridge.ros.shutdown import shut_down_by_signal
 
 #: stream → (message type, sensor-data QoS?) — the same QoS choices as the twin bridge.
 STREAMS = {'joint_states': (JointState, False), 'odom': (Odometry, False),
@@ -67,7 +68,7 @@ def main(args: list[str] | None = None) -> int:
     except Exception:
         # A signal landing inside an rclpy call can surface as another exception type;
         # once the context is shut down (rclpy's signal handler) that is a clean stop.
-        if rclpy.ok():
+        if not shut_down_by_signal():
             raise
     finally:
         if node is not None:
