@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from twin_bridge.core.backend import SimulatorBackend
 from twin_bridge.core.state import OdometrySample
 from twin_bridge.core.transforms import yaw_from_quat
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
@@ -145,4 +146,43 @@ def test_a_robot_without_lidar_has_no_drift_check_but_mirrors():
                           stamp_ns=T0)
     assert twin.update(odometry=odom, now=0.0, wall_ns=T0)[0].accepted
     assert twin.virtual_state().odometry.position[1] == 2.0
+    twin.close()
+
+
+class _RenderingBackend(SimulatorBackend):
+    """A backend that is not the embedded one (as Gazebo's): it mirrors and renders, but the
+    twin must judge with an embedded model of its own."""
+
+    def __init__(self, inner):
+        self.inner, self.scans_asked = inner, 0
+
+    joint_names = property(lambda self: self.inner.joint_names)
+    lidar = property(lambda self: self.inner.lidar)
+    robot = property(lambda self: self.inner.robot)
+
+    def mirror(self, odometry=None, joints=None):
+        self.inner.mirror(odometry, joints)
+
+    def scan(self):
+        self.scans_asked += 1
+        return self.inner.scan()
+
+    def odometry(self):
+        return self.inner.odometry()
+
+    def joint_state(self):
+        return self.inner.joint_state()
+
+    def step(self, duration, wheel_velocities=None):
+        raise NotImplementedError('a rendering backend owns its clock')
+
+
+def test_with_another_backend_the_embedded_model_judges_alongside(robot):
+    from twin_bridge.embedded.embedded_backend import EmbeddedBackend
+    rendering = _RenderingBackend(EmbeddedBackend(WORLD, robot))
+    twin = DigitalTwin(WORLD, robot, backend=rendering)
+    assert isinstance(twin.judge, EmbeddedBackend) and twin.judge is not rendering.inner
+    history = run(twin, robot, ['pose_offset:dx=0.05,dyaw_deg=2,at=1'])
+    assert any(h[1]['pose'].level == Level.ERROR for h in history)
+    assert twin.drift_counts['checked'] >= 25 and rendering.scans_asked == 0
     twin.close()
