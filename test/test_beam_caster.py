@@ -1,10 +1,10 @@
 """Tests for beam_caster: batched casts vs analytic ranges, the backend's scan, mj_ray."""
 
-from pathlib import Path
 
 import mujoco
 import numpy as np
 import pytest
+from scan_room import ROOM, SEARCH, analytic_ranges
 
 from twin_bridge.core.state import OdometrySample
 from twin_bridge.core.transforms import quat_from_rpy, yaw_from_quat
@@ -12,34 +12,6 @@ from twin_bridge.description.robot_description import default_robot_path, load_r
 from twin_bridge.embedded.beam_caster import BeamCaster, rep117
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.errors import BackendError
-
-SCAN_WORLDS = Path(__file__).resolve().parent / 'data' / 'scan_worlds'
-ROOM = SCAN_WORLDS / 'scan_room.sdf'
-SEARCH = [SCAN_WORLDS / 'models']
-BOXES = [(4.0, 4.2, -3.2, 3.2), (-4.2, -4.0, -3.2, 3.2), (-4.2, 4.2, 3.0, 3.2),
-         (-4.2, 4.2, -3.2, -3.0), (-2.2, -1.8, -1.7, -1.3)]
-CIRCLES = [(2.0, 1.5, 0.3), (-1.5, 2.0, 0.25)]
-
-
-def analytic_ranges(origin: np.ndarray, headings: np.ndarray) -> np.ndarray:
-    """Distance along world headings from a 2D origin to the nearest obstacle of scan_room."""
-    dx, dy = np.cos(headings), np.sin(headings)
-    best = np.full(headings.shape, np.inf)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        for xmin, xmax, ymin, ymax in BOXES:
-            tx1, tx2 = (xmin - origin[0]) / dx, (xmax - origin[0]) / dx
-            ty1, ty2 = (ymin - origin[1]) / dy, (ymax - origin[1]) / dy
-            t_near = np.maximum(np.minimum(tx1, tx2), np.minimum(ty1, ty2))
-            t_far = np.minimum(np.maximum(tx1, tx2), np.maximum(ty1, ty2))
-            hit = (t_near <= t_far) & (t_near > 0)
-            best = np.where(hit, np.minimum(best, t_near), best)
-    for cx, cy, r in CIRCLES:
-        ox, oy = origin[0] - cx, origin[1] - cy
-        b = ox * dx + oy * dy
-        disc = b * b - (ox * ox + oy * oy - r * r)
-        t = -b - np.sqrt(np.maximum(disc, 0.0))
-        best = np.where((disc >= 0) & (t > 0), np.minimum(best, t), best)
-    return best
 
 
 def place(backend, x, y, yaw):
