@@ -35,3 +35,12 @@ def test_the_command_line_refuses_a_bad_item_before_anything_starts(capsys):
         main(['--bridge-param', 'scan_rate=10'])
     assert info.value.code == 2
     assert "'scan_rate=10' is not name:=value" in capsys.readouterr().err
+
+
+def test_view_turns_the_twins_live_view_on_and_a_bridge_param_sets_its_port():
+    from twin_bridge.demo.demo import _node_params, build_parser
+    _, bridge = _node_params(build_parser().parse_args(['--view', '--bridge-param',
+                                                        'viewer_port:=9000']))
+    assert bridge['viewer'] is True and bridge['viewer_port'] == 9000
+    _, plain = _node_params(build_parser().parse_args([]))
+    assert 'viewer' not in plain  # off unless asked for

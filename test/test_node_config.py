@@ -34,6 +34,7 @@ CONTRACT = {
     'output_pose_correction_topic', 'output_world_changes_topic', 'output_scan_residual_topic',
     'output_predicted_path_topic', 'prediction_horizon', 'prediction_rate', 'ensemble_rate',
     'ensemble_members',
+    'viewer', 'viewer_port',            # the live view for Foxglove (issue 13)
     'lidar_sensor',                     # the lidar among several ray sensors (issue 10)
     'record',                           # record into an MCAP bag (issue 13)
     # the command gate (issue 11)
@@ -89,6 +90,8 @@ def test_integers_coerced_to_float_and_xacro_args_parsed():
     ({'drift_false_alarm_rate': 0.0}, 'drift_false_alarm_rate must be in (0, 0.5)'),
     ({'prediction_rate': -1.0}, 'prediction_rate must be >= 0'),
     ({'ensemble_members': 0}, 'ensemble_members must be within 1..1024'),
+    ({'viewer_port': 70000}, 'viewer_port must be within 0..65535'),
+    ({'viewer': 'yes'}, 'viewer must be true or false'),
     ({'prediction_horizon': 0.0}, 'prediction_horizon must be > 0'),
     ({'output_scan_residual_topic': ''}, 'output_scan_residual_topic must not be empty'),
     ({'robot_description_args': ['novalue']}, "'novalue' is not"),

@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--noise', type=float, default=0.0,
                         help='Gaussian noise (m, rad) on the stand-in robot\'s positions')
     parser.add_argument('--seed', type=int, default=0, help='seed for all noise')
+    parser.add_argument('--view', action='store_true',
+                        help='serve the twin as a live 3D view: open Foxglove and connect to '
+                             'ws://localhost:8765 (the port: --bridge-param viewer_port:=N)')
     parser.add_argument('--physical-scan', action='store_true',
                         help='the stand-in robot also publishes its own scan (from a second '
                              'embedded world), to compare with virtual/scan')
@@ -187,6 +190,7 @@ def _node_params(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str,
     bridge = {
         'backend': 'embedded', 'world': options.world,
         **({'diagnostics_period': FAULT_DIAGNOSTICS_PERIOD_S} if options.fault else {}),
+        **({'viewer': True} if options.view else {}),
         'input_joint_states_topic': options.joint_states_topic,
         'input_odom_topic': options.odom_topic,
         **parse_bridge_params(options.bridge_param)}

@@ -79,6 +79,7 @@ class TwinBridgeNode(Node):
         super().__init__(NODE_NAME, **kwargs)
         self.backend: SimulatorBackend | None = None
         self._scan_thread: PeriodicThread | None = None
+        self._view: Any = None  # a LiveView with viewer:=true
         self._health_lock = threading.Lock()  # session health, shared with the scan thread
         cfg = self.config = TwinNodeConfig.from_values(self._declare_parameters())
         cfg.check_topics(self.resolve_topic_name)  # no output may feed an input
@@ -125,6 +126,11 @@ class TwinBridgeNode(Node):
                                      qos_profile('sensor_data', cfg.qos_depth))
         self._analysis = AnalysisPublishers(self, cfg, self.twin, self._thread_failed)
         self._gate = gate_io(self, cfg, self.twin)  # cmd_vel -> virtual/cmd_vel_safe
+        if cfg.viewer:  # the live view for Foxglove, on a thread of its own
+            from twin_bridge.twin.live_view import LiveView  # foxglove only when asked for
+            self._view = LiveView(self.twin, port=cfg.viewer_port)
+            self.get_logger().info(
+                f'live view for Foxglove on ws://localhost:{self._view.port}')
         if cfg.joint_states_rate > 0:
             self.create_timer(1.0 / cfg.joint_states_rate,
                               lambda: self._publish_joint_states(
@@ -170,13 +176,19 @@ class TwinBridgeNode(Node):
         self._report(outcome)
 
     def _on_odometry(self, msg: Odometry) -> None:
-        outcome = self.session.on_odometry(odometry_from_msg(msg), time.monotonic(),
-                                           self._wall_ns())
+        sample = odometry_from_msg(msg)
+        outcome = self.session.on_odometry(sample, time.monotonic(), self._wall_ns())
         self._publish_odometry(outcome.output)
         self._report(outcome)
+        if self._view is not None and outcome.accepted:
+            self._view.show_physical_odometry(sample)
 
     def _on_scan(self, msg: LaserScan) -> None:
-        self._report(self.twin.on_scan(scan_from_msg(msg), time.monotonic(), self._wall_ns()))
+        scan = scan_from_msg(msg)
+        outcome = self.twin.on_scan(scan, time.monotonic(), self._wall_ns())
+        self._report(outcome)
+        if self._view is not None and outcome.accepted:
+            self._view.show_physical_scan(scan)
 
     def _report(self, outcome: InputOutcome) -> None:
         if outcome.accepted and not outcome.notes and not outcome.recovered:
@@ -208,6 +220,8 @@ class TwinBridgeNode(Node):
         if result is not None:
             scan, stamp_ns = result
             self._scan_pub.publish(scan_to_msg(scan, stamp_ns, self.config.lidar_frame or None))
+            if self._view is not None:
+                self._view.show_virtual_scan(scan, stamp_ns)
             with self._health_lock:
                 self.session.scan_out.published(time.monotonic())
 
@@ -242,6 +256,8 @@ class TwinBridgeNode(Node):
         if self._scan_thread is not None:
             self._scan_thread.start()
         self._analysis.start()
+        if self._view is not None:
+            self._view.start()
 
     def close(self) -> list[str]:
         """Stop scanning, release the simulator; return the per-stream summary for the
@@ -250,6 +266,8 @@ class TwinBridgeNode(Node):
             self._scan_thread.stop()
         if hasattr(self, '_analysis'):
             self._analysis.stop()
+        if getattr(self, '_view', None) is not None:
+            self._view.close()
         recorded = []
         if getattr(self, '_recording', None) is not None:
             stats = self._recording.close()  # the bag is complete and closed

@@ -82,6 +82,9 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'ensemble_rate': (1.0, 'Hz of the physics-ensemble prediction (uncertainty, time to '
                            'collision on /diagnostics; 0 = none)'),
     'ensemble_members': (32, 'rollouts per physics ensemble'),
+    'viewer': (False, 'serve a live 3D view for Foxglove: world, robot, poses, scans, '
+                      'residuals, predicted path, verdicts (ws://localhost:<viewer_port>)'),
+    'viewer_port': (8765, 'WebSocket port of the live view (0 = any free port)'),
     'gz_world_name': ('', 'gazebo backend: world name ("" = from the world file)'),
     'gz_topic_prefix': ('/twin', 'gazebo backend: prefix of the Gazebo-side topics'),
     'record': ('', 'record the inputs, every virtual/* output and /diagnostics into this new '
@@ -159,6 +162,8 @@ class TwinNodeConfig:
     prediction_rate: float
     ensemble_rate: float
     ensemble_members: int
+    viewer: bool
+    viewer_port: int
     gz_world_name: str
     gz_topic_prefix: str
     record: str
@@ -286,6 +291,9 @@ class TwinNodeConfig:
         if not 1 <= self.ensemble_members <= 1024:
             raise ConfigError(f'parameter ensemble_members must be within 1..1024, got '
                               f'{self.ensemble_members}')
+        if not 0 <= self.viewer_port <= 65535:
+            raise ConfigError(f'parameter viewer_port must be within 0..65535, got '
+                              f'{self.viewer_port}')
         if self.qos_depth < 1:
             raise ConfigError(f'parameter qos_depth must be >= 1, got {self.qos_depth}')
         for name in ('input_joint_states_topic', 'input_odom_topic', *OUTPUT_TOPICS,
