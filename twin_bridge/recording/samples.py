@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from twin_bridge.core import message_samples
 from twin_bridge.core.lidar import ScanData
+from twin_bridge.core.message_samples import odometry_sample, scan_sample
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.recording.message_types import typestore
 from twin_bridge.twin.drift.pose_correction import PoseCorrection
@@ -35,37 +37,13 @@ def decode(data: bytes | memoryview, msgtype: str) -> Any:
     return typestore().deserialize_cdr(data, msgtype)
 
 
-def _stamp(header: Any) -> int:
-    return int(header.stamp.sec) * _NS + int(header.stamp.nanosec)
-
-
 def joint_state_sample(msg: Any) -> JointStateSample:
     """A decoded ``sensor_msgs/JointState`` as a sample (as ``joint_state_from_msg``)."""
     velocity, effort = msg.velocity, msg.effort
     return JointStateSample(tuple(msg.name), np.asarray(msg.position, dtype=np.float64),
                             np.asarray(velocity, dtype=np.float64) if len(velocity) else None,
                             np.asarray(effort, dtype=np.float64) if len(effort) else None,
-                            _stamp(msg.header))
-
-
-def odometry_sample(msg: Any) -> OdometrySample:
-    """A decoded ``nav_msgs/Odometry`` as a sample (as ``odometry_from_msg``)."""
-    pose, twist = msg.pose.pose, msg.twist.twist
-    p, q = pose.position, pose.orientation
-    lin, ang = twist.linear, twist.angular
-    values = np.array((p.x, p.y, p.z, q.x, q.y, q.z, q.w, lin.x, lin.y, lin.z,
-                       ang.x, ang.y, ang.z))
-    return OdometrySample(values[0:3], values[3:7], values[7:10], values[10:13],
-                          _stamp(msg.header), msg.header.frame_id, msg.child_frame_id)
-
-
-def scan_sample(msg: Any) -> ScanData:
-    """A decoded ``sensor_msgs/LaserScan`` as :class:`ScanData` (as ``scan_from_msg``)."""
-    return ScanData(msg.header.frame_id, float(msg.angle_min), float(msg.angle_max),
-                    float(msg.angle_increment), float(msg.time_increment),
-                    float(msg.scan_time), float(msg.range_min), float(msg.range_max),
-                    np.asarray(msg.ranges, dtype=np.float32),
-                    np.asarray(msg.intensities, dtype=np.float32), _stamp(msg.header))
+                            message_samples.stamp_ns(msg.header))
 
 
 def twist_of(msg: Any, msgtype: str) -> tuple[float, float]:

@@ -13,6 +13,7 @@ import numpy as np
 from sensor_msgs.msg import JointState, LaserScan
 
 from twin_bridge.core.lidar import ScanData
+from twin_bridge.core.message_samples import odometry_sample, scan_sample
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.twin.stream_monitor import StreamStatus
 
@@ -108,14 +109,7 @@ def joint_state_to_msg(sample: JointStateSample, frame_id: str = '',
 
 def odometry_from_msg(msg: Odometry) -> OdometrySample:
     """A ``nav_msgs/Odometry`` as a sample (pose and twist; covariances are dropped)."""
-    pose, twist = msg.pose.pose, msg.twist.twist
-    p, q = pose.position, pose.orientation
-    lin, ang = twist.linear, twist.angular
-    values = np.array((p.x, p.y, p.z, q.x, q.y, q.z, q.w, lin.x, lin.y, lin.z,
-                       ang.x, ang.y, ang.z))
-    return OdometrySample(values[0:3], values[3:7], values[7:10], values[10:13],
-                          time_to_ns(msg.header.stamp), msg.header.frame_id,
-                          msg.child_frame_id)
+    return odometry_sample(msg)
 
 
 def odometry_to_msg(sample: OdometrySample, frame_id: str, child_frame_id: str,
@@ -169,21 +163,9 @@ def scan_to_msg(scan: ScanData, stamp_ns: int, frame_id: str | None = None) -> L
 
 
 def scan_from_msg(msg: LaserScan, frame_id: str | None = None) -> ScanData:
-    """A ``sensor_msgs/LaserScan`` as :class:`ScanData` with its stamp (ranges and
-    intensities float32, views where rclpy hands out float32 arrays)."""
-    return ScanData(
-        frame_id=frame_id or msg.header.frame_id,
-        angle_min=float(msg.angle_min),
-        angle_max=float(msg.angle_max),
-        angle_increment=float(msg.angle_increment),
-        time_increment=float(msg.time_increment),
-        scan_time=float(msg.scan_time),
-        range_min=float(msg.range_min),
-        range_max=float(msg.range_max),
-        ranges=np.asarray(msg.ranges, dtype=np.float32),
-        intensities=np.asarray(msg.intensities, dtype=np.float32),
-        stamp_ns=time_to_ns(msg.header.stamp),
-    )
+    """A ``sensor_msgs/LaserScan`` as :class:`ScanData` with its stamp (``frame_id``
+    overrides the message's)."""
+    return scan_sample(msg, frame_id)
 
 
 def diagnostics_to_msg(statuses: Iterable[StreamStatus], stamp_ns: int, hardware_id: str,
