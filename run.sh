@@ -51,14 +51,16 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   demo)
+    # The MQTT broker for `--mqtt` (a robot that speaks MQTT instead of ROS).
+    command -v dpkg >/dev/null && apt_install mosquitto
     setup_venv requirements.txt
     # Relative --world/--output paths are the caller's: run from where we were called.
     cd "$CALLER_DIR"
     exec "$VENV/bin/python" -m twin_bridge.demo "$@"
     ;;
   test)
-    # SDF/URDF validators used by the file tests.
-    command -v dpkg >/dev/null && apt_install ignition-tools libsdformat-dev ruby liburdfdom-tools
+    # SDF/URDF validators used by the file tests; the MQTT broker the MQTT tests start.
+    command -v dpkg >/dev/null && apt_install ignition-tools libsdformat-dev ruby liburdfdom-tools mosquitto
     setup_venv requirements-test.txt
     log "ruff check"
     "$VENV/bin/ruff" check .

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / 'twin_bridge'
 
 # Layers, lowest first. A module may import its own layer and the layers before it.
 LAYERS = ('errors', 'core', 'description', 'embedded', 'gazebo', 'twin', 'stand_in',
-          'recording', 'scenarios', 'ros', 'demo')
+          'recording', 'scenarios', 'learning', 'fleet', 'mqtt', 'ros', 'demo')
 # Layers that sit side by side: neither may import the other.
 SIBLINGS = {('embedded', 'gazebo')}
 ROS_LAYERS = {'ros', 'demo'}

@@ -13,6 +13,9 @@ Subpackages are layers; each imports only from the layers listed before it
 ``stand_in``       the stand-in physical robot's logic: motion profiles, pacing
 ``recording``      MCAP/rosbag2 bags without ROS: writer, bounded recorder, reader, replay
 ``scenarios``      safety scenarios: YAML files run in the embedded twin through the gate
+``learning``       Gymnasium environments, domain randomization, synthetic data, policies
+``fleet``          many robots in one twin: fleet files, shards, per-robot sessions
+``mqtt``           robots that speak MQTT: the JSON schema and the broker client (no ROS)
 ``ros``            everything that imports ``rclpy``: nodes, conversions, Gazebo backend
 ``demo``           the demo application (starts ROS nodes, observes them, reports)
 =================  =====================================================================
