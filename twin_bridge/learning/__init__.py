@@ -1,0 +1,1 @@
+"""Learning on the twin: sensor noise models, synthetic data, Gymnasium environments, policies."""
