@@ -9,9 +9,9 @@ import math
 import numpy as np
 
 from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.core.transforms import yaw_from_quat
 from twin_bridge.description.wheel_geometry import WheelGeometry
 from twin_bridge.twin.drift.sequential import GaussianCusum
-from twin_bridge.twin.pose_history import PoseHistory
 
 __all__ = ['DiffDriveGeometry', 'WheelSlipDetector']
 
@@ -52,9 +52,12 @@ class DiffDriveGeometry:
 class WheelSlipDetector:
     """Compare wheel travel with odometry travel, segment by segment; CUSUM on the ratio.
 
-    Odometry goes into a :class:`PoseHistory`; each joint-state sample is paired with the
-    odometry pose interpolated at its stamp (samples newer than the newest odometry wait, a
-    bounded few). Every ``segment_travel`` metres of motion close a segment with the relative
+    Each odometry sample is paired with the wheel angles interpolated at its stamp (odometry
+    newer than the newest joint state waits, a bounded few), so segments close at odometry
+    samples: a jump of the odometry pose (a pose fault; the wheels are true) lies inside one
+    odometry interval and so inside one segment, whatever the two streams' rates, and one
+    segment can never raise an alarm (:class:`Cusum` caps its increment at half the
+    threshold). Every ``segment_travel`` metres of motion close a segment with the relative
     error ``wheel / odom - 1``; its standard score (``relative_noise`` being one standard
     deviation) feeds a two-sided :class:`GaussianCusum`. :attr:`slip` is
     ``sum(wheel) / sum(odom) - 1`` over the last ``window_segments`` segments (those since the
@@ -76,24 +79,21 @@ class WheelSlipDetector:
         self.relative_noise = float(relative_noise)
         self.cusum = GaussianCusum(detect_slip / relative_noise, false_alarm_rate,
                                    two_sided=True)
-        self._history = PoseHistory(capacity=512)
-        self._pending: deque[tuple[int, float, float]] = deque(maxlen=64)
+        self._wheels: deque[tuple[int, float, float]] = deque(maxlen=64)
+        self._pending: deque[tuple[int, np.ndarray]] = deque(maxlen=64)
         self._segments: deque[tuple[int, float, float]] = deque(maxlen=int(window_segments))
         self._start: tuple[float, float, np.ndarray] | None = None
         self._index: dict[tuple[str, ...], tuple[int, int] | None] = {}
         self.segment_count = 0
 
     def add_odometry(self, sample: OdometrySample) -> None:
-        """Record an odometry pose, then pair any joint samples waiting for it."""
-        self._history.add_odometry(sample)
-        while self._pending:
-            stamp, left, right = self._pending[0]
-            pose = self._history.planar_at(stamp)
-            if pose is None and stamp > self._history.span[1]:
-                break  # still newer than the odometry
-            self._pending.popleft()
-            if pose is not None:
-                self._advance(left, right, pose)
+        """Pair an odometry pose with the wheel angles at its stamp (or wait for them)."""
+        q = sample.orientation
+        pose = np.array([sample.position[0], sample.position[1], yaw_from_quat(q)])
+        if self._wheels and sample.stamp_ns <= self._wheels[-1][0] and not self._pending:
+            self._pair(sample.stamp_ns, pose)
+        else:
+            self._pending.append((sample.stamp_ns, pose))
 
     def add_joints(self, sample: JointStateSample) -> None:
         """Record wheel joint positions (samples without both wheels are ignored)."""
@@ -110,13 +110,33 @@ class WheelSlipDetector:
         left, right = float(sample.positions[cols[0]]), float(sample.positions[cols[1]])
         if not (math.isfinite(left) and math.isfinite(right)):
             return
-        span = self._history.span
-        if span is not None and sample.stamp_ns <= span[1] and not self._pending:
-            pose = self._history.planar_at(sample.stamp_ns)
-            if pose is not None:
-                self._advance(left, right, pose)
-            return
-        self._pending.append((sample.stamp_ns, left, right))
+        if self._wheels and sample.stamp_ns <= self._wheels[-1][0]:
+            if sample.stamp_ns < self._wheels[-1][0]:
+                self._wheels.clear()  # the clock went back: start the pairing anew
+                self._pending.clear()
+            else:
+                return
+        self._wheels.append((sample.stamp_ns, left, right))
+        while self._pending and self._pending[0][0] <= sample.stamp_ns:
+            self._pair(*self._pending.popleft())
+
+    def _wheels_at(self, stamp: int) -> tuple[float, float] | None:
+        """Wheel angles interpolated at ``stamp``; ``None`` before the oldest joint state."""
+        later = None
+        for earlier in reversed(self._wheels):
+            if earlier[0] <= stamp:
+                if later is None or earlier[0] == stamp:
+                    return earlier[1], earlier[2]
+                f = (stamp - earlier[0]) / (later[0] - earlier[0])
+                return (earlier[1] + f * (later[1] - earlier[1]),
+                        earlier[2] + f * (later[2] - earlier[2]))
+            later = earlier
+        return None
+
+    def _pair(self, stamp: int, pose: np.ndarray) -> None:
+        wheels = self._wheels_at(stamp)
+        if wheels is not None:
+            self._advance(wheels[0], wheels[1], pose)
 
     def _advance(self, left: float, right: float, pose: np.ndarray) -> None:
         if self._start is None:
