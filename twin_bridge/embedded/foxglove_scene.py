@@ -13,8 +13,8 @@ from twin_bridge.core.lidar import ScanData
 from twin_bridge.embedded.mujoco_robot import ROBOT_GEOM_GROUP
 from twin_bridge.embedded.mujoco_world import WORLD_GEOM_GROUP
 
-__all__ = ['FRAME', 'SceneGeometry', 'laser_scan', 'path_entity', 'pose', 'pose_in_frame',
-           'text_entity', 'timestamp']
+__all__ = ['FRAME', 'GeomShape', 'SceneGeometry', 'laser_scan', 'path_entity', 'pose',
+           'pose_in_frame', 'text_entity', 'timestamp']
 
 #: The fixed frame of everything the view shows (the twin mirrors odometry as world poses).
 FRAME = 'odom'
@@ -47,8 +47,9 @@ def _mat_to_xyzw(xmat: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """One geom: its type, size, mesh triangles (mesh only) and pose in its parent frame."""
+class GeomShape:
+    """One geom: its MuJoCo type (``mjtGeom``), size, mesh triangles (mesh only) and pose in
+    its parent frame (the world for world geoms, the robot's root body for the robot's)."""
 
     kind: int
     size: np.ndarray
@@ -79,7 +80,7 @@ class SceneGeometry:
         self.world_shapes = [s for s in (self._shape(g, data.geom_xpos[g],
                                                      data.geom_xmat[g].reshape(3, 3))
                                          for g in world) if s is not None]
-        self.robot_shapes: list[_Shape] = []
+        self.robot_shapes: list[GeomShape] = []
         if robot_root is not None:
             root_pos = data.xpos[robot_root]
             root_rot = data.xmat[robot_root].reshape(3, 3)
@@ -93,7 +94,7 @@ class SceneGeometry:
                 if shape is not None:
                     self.robot_shapes.append(shape)
 
-    def _shape(self, geom: int, position: np.ndarray, rotation: np.ndarray) -> _Shape | None:
+    def _shape(self, geom: int, position: np.ndarray, rotation: np.ndarray) -> GeomShape | None:
         m = self._model
         kind = int(m.geom_type[geom])
         triangles = None
@@ -105,7 +106,7 @@ class SceneGeometry:
         elif kind not in (_G.mjGEOM_BOX, _G.mjGEOM_SPHERE, _G.mjGEOM_ELLIPSOID,
                           _G.mjGEOM_CYLINDER, _G.mjGEOM_CAPSULE):
             return None
-        return _Shape(kind, m.geom_size[geom].copy(), np.array(position, dtype=float),
+        return GeomShape(kind, m.geom_size[geom].copy(), np.array(position, dtype=float),
                       np.array(rotation, dtype=float), triangles)
 
     def world_entity(self, stamp_ns: int = 0) -> fm.SceneEntity:
@@ -123,7 +124,7 @@ class SceneGeometry:
                        rot.reshape(3, 3), stamp_ns, ROBOT_COLOR)
 
 
-def _entity(entity_id: str, shapes: list[_Shape], origin: np.ndarray, rotation: np.ndarray,
+def _entity(entity_id: str, shapes: list[GeomShape], origin: np.ndarray, rotation: np.ndarray,
             stamp_ns: int, rgba: Sequence[float]) -> fm.SceneEntity:
     color = _color(rgba)
     cubes, spheres, cylinders, triangles = [], [], [], []

@@ -14,8 +14,10 @@ import rclpy
 from rclpy.exceptions import NameValidationException, ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState, LaserScan
+from visualization_msgs.msg import MarkerArray
 
 from twin_bridge.core.backend import SimulatorBackend
 from twin_bridge.core.state import JointStateSample, OdometrySample
@@ -45,6 +47,8 @@ from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, INPUT_
 
 NODE_NAME = 'twin_bridge'
 WARN_THROTTLE_S = 2.0
+#: The twin's world as markers (relative: it follows the node's namespace).
+WORLD_TOPIC = 'virtual/world'
 
 
 def load_robot(config: TwinNodeConfig) -> RobotDescription:
@@ -126,6 +130,7 @@ class TwinBridgeNode(Node):
                                      qos_profile('sensor_data', cfg.qos_depth))
         self._analysis = AnalysisPublishers(self, cfg, self.twin, self._thread_failed)
         self._gate = gate_io(self, cfg, self.twin)  # cmd_vel -> virtual/cmd_vel_safe
+        self._world_pub = self._publish_world()  # virtual/world, latched: RViz, Foxglove, bags
         if cfg.viewer:  # the live view for Foxglove, on a thread of its own
             from twin_bridge.twin.live_view import LiveView  # foxglove only when asked for
             self._view = LiveView(self.twin, port=cfg.viewer_port)
@@ -152,6 +157,21 @@ class TwinBridgeNode(Node):
             f'{self.resolve_topic_name(cfg.output_odom_topic)}'
             + (f', {self.resolve_topic_name(cfg.output_scan_topic)} at {scan_rate:g} Hz'
                if self._scan_pub is not None else ''))
+
+    def _publish_world(self) -> Any:
+        """Publish the twin's world (collision geometry of its embedded model) once on
+        ``virtual/world`` as a latched ``MarkerArray``; ``None`` without an embedded model."""
+        from twin_bridge.ros.world_markers import world_markers_to_msg
+        from twin_bridge.twin.live_view import scene_geometry
+        geometry = scene_geometry(self.twin)
+        if geometry is None:
+            return None
+        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        publisher = self.create_publisher(MarkerArray, WORLD_TOPIC, latched)
+        publisher.publish(world_markers_to_msg(geometry, self.config.odom_frame,
+                                               self._wall_ns()))
+        return publisher
 
     def _declare_parameters(self) -> dict[str, object]:
         values = {}

@@ -25,7 +25,7 @@ from twin_bridge.embedded.foxglove_scene import (
 from twin_bridge.twin.digital_twin import DigitalTwin
 from twin_bridge.twin.periodic_thread import PeriodicThread
 
-__all__ = ['TOPICS', 'LiveView']
+__all__ = ['TOPICS', 'LiveView', 'scene_geometry']
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,25 @@ class _Topics:
 
 #: The view's channels (Foxglove schemas, protobuf-encoded by the SDK).
 TOPICS = _Topics()
+
+
+def _embedded_model(twin: DigitalTwin) -> EmbeddedBackend | None:
+    """The twin's embedded model: its judge (rendering backends), else its backend."""
+    if twin.judge is not None:
+        return twin.judge
+    return twin.backend if isinstance(twin.backend, EmbeddedBackend) else None
+
+
+def scene_geometry(twin: DigitalTwin) -> SceneGeometry | None:
+    """The collision geometry of the twin's world and robot, from its embedded model
+    (``None`` without one)."""
+    model = _embedded_model(twin)
+    if model is None:
+        return None
+    data = mujoco.MjData(model.model)
+    mujoco.mj_kinematics(model.model, data)
+    root = model.model.body(ROBOT_PREFIX + twin.robot.root_link).id
+    return SceneGeometry(model.model, data, root)
 
 
 class LiveView:
@@ -65,15 +84,8 @@ class LiveView:
     def __init__(self, twin: DigitalTwin, *, port: int = 8765, host: str = '127.0.0.1',
                  rate_hz: float = 10.0, world_period: float = 3.0) -> None:
         self._twin = twin
-        model = twin.judge if twin.judge is not None else (
-            twin.backend if isinstance(twin.backend, EmbeddedBackend) else None)
-        self._model_backend: EmbeddedBackend | None = model
-        self.geometry: SceneGeometry | None = None
-        if model is not None:
-            data = mujoco.MjData(model.model)
-            mujoco.mj_kinematics(model.model, data)
-            root = model.model.body(ROBOT_PREFIX + twin.robot.root_link).id
-            self.geometry = SceneGeometry(model.model, data, root)
+        self._model_backend = _embedded_model(twin)
+        self.geometry = scene_geometry(twin)
         self._world_period = world_period
         self._world_due = 0.0
         self._physical_odom: OdometrySample | None = None
