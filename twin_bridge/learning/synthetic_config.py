@@ -4,6 +4,7 @@ Every key is optional (see ``config/synthetic_data.yaml``)::
 
     world: warehouse            # shipped world name or SDF path
     robot: null                 # URDF/xacro/SDF model path (null: the package's robot)
+    search_path: []             # extra directories for the world's model:// includes
     samples: 100
     seed: 0
     bounds: null                # [xmin, xmax, ymin, ymax] for robot positions (null: the
@@ -85,6 +86,7 @@ class SyntheticConfig:
 
     world: str = 'warehouse'
     robot: str | None = None
+    search_path: tuple[str, ...] = ()
     samples: int = 100
     seed: int = 0
     bounds: tuple[float, float, float, float] | None = None
@@ -101,8 +103,8 @@ class SyntheticConfig:
         """Validate ``cfg``; :raise ConfigError: naming ``where`` and the key at fault"""
         if not isinstance(cfg, Mapping):
             raise ConfigError(f'{where}: expected a mapping, got {type(cfg).__name__}')
-        keys = ('world', 'robot', 'samples', 'seed', 'bounds', 'clearance', 'layout_every',
-                'move_obstacles', 'lidar_noise', 'frame_id')
+        keys = ('world', 'robot', 'search_path', 'samples', 'seed', 'bounds', 'clearance',
+                'layout_every', 'move_obstacles', 'lidar_noise', 'frame_id')
         unknown = sorted(str(k) for k in cfg if k not in keys)
         if unknown:
             raise ConfigError(f'{where}: unknown key(s) {", ".join(unknown)}; known: '
@@ -117,6 +119,11 @@ class SyntheticConfig:
             if not isinstance(cfg['robot'], str):
                 raise ConfigError(f'{where}: robot: expected a path or null')
             kw['robot'] = cfg['robot']
+        if cfg.get('search_path') is not None:
+            paths = cfg['search_path']
+            if not isinstance(paths, (list, tuple)) or not all(isinstance(p, str) for p in paths):
+                raise ConfigError(f'{where}: search_path: expected a list of directories')
+            kw['search_path'] = tuple(paths)
         for key, minimum in (('samples', 1), ('seed', 0), ('layout_every', 1)):
             if key in cfg:
                 value = cfg[key]

@@ -136,7 +136,8 @@ class SyntheticScanGenerator:
         if self.robot.lidar is None:
             raise ConfigError(f'robot: "{self.robot.name}" has no lidar to make scans with')
         self.lidar: LidarSpec = self.robot.lidar
-        self.world = parse_world(find_world(config.world))
+        self.world = parse_world(find_world(config.world),
+                                 search_path=[Path(p) for p in config.search_path])
         self.targets, self._by_collision = link_targets(self.world)
         spec = build_world_spec(self.world)
         for name in config.move_names:
