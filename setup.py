@@ -54,6 +54,7 @@ setup(
             'twin_record = twin_bridge.ros.record_cli:main',
             'twin_scenarios = twin_bridge.scenarios.cli:main',
             'twin_replay = twin_bridge.recording.replay_cli:main',
+            'twin_fleet = twin_bridge.ros.fleet_node:main',
             'twin_mqtt = twin_bridge.ros.mqtt_bridge_node:main',
         ],
     },
