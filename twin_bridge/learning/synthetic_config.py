@@ -74,6 +74,11 @@ class NoiseRanges:
             out[str(key)] = (low, high)
         return cls(out)
 
+    @classmethod
+    def fixed(cls, noise: LidarNoise) -> NoiseRanges:
+        """Always ``noise`` (e.g. a model fitted with :func:`fit_lidar_noise_from_bag`)."""
+        return cls({k: (v, v) for k, v in noise.to_mapping().items()})
+
     def draw(self, rng: np.random.Generator) -> LidarNoise:
         """One noise model (fields in sorted order, one uniform draw each)."""
         return LidarNoise(**{k: float(rng.uniform(lo, hi)) if hi > lo else lo
