@@ -1,4 +1,4 @@
-"""Robot sensors: the planar lidar read from a URDF's ``<gazebo reference="LINK"><sensor>`` tags."""
+"""Robot sensors: the lidar (planar or multi-ring) in ``<gazebo reference="LINK"><sensor>``."""
 
 from __future__ import annotations
 
@@ -134,10 +134,7 @@ def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:
     samples = int(round(samples_f * resolution)) if resolution > 0 else int(samples_f)
     if samples < 1:
         raise RobotDescriptionError(f'{what}: <samples> must be at least 1')
-    layers = _number(body.find('scan/vertical'), 'samples', 1.0, what)
-    if layers > 1:
-        LOGGER.warning('%s: %d vertical samples (<vertical>): the twin simulates only the '
-                       'horizontal plane (vertical angle 0, one LaserScan)', what, layers)
+    rings, ring_min, ring_max = _vertical(body.find('scan/vertical'), what)
     min_angle = _number(horizontal, 'min_angle', 0.0, what)
     max_angle = _number(horizontal, 'max_angle', 0.0, what)
     if max_angle < min_angle:
@@ -175,7 +172,26 @@ def _lidar_from_sensor(sensor: ET.Element, link: str, what: str) -> LidarSpec:
         name=sensor.get('name') or 'lidar', link=link, frame_id=frame_id, samples=samples,
         min_angle=min_angle, max_angle=max_angle, range_min=range_min, range_max=range_max,
         range_resolution=_number(range_el, 'resolution', 0.0, what), update_rate=update_rate,
-        noise_mean=noise_mean, noise_stddev=noise_stddev, topic=topic, pose=pose)
+        noise_mean=noise_mean, noise_stddev=noise_stddev, topic=topic, pose=pose,
+        vertical_samples=rings, vertical_min_angle=ring_min, vertical_max_angle=ring_max)
+
+
+def _vertical(vertical: ET.Element | None, what: str) -> tuple[int, float, float]:
+    """Rings of a 3D lidar from ``<scan><vertical>``: ``(samples, min_angle, max_angle)``;
+    ``(1, 0, 0)`` for a planar one (one ring in the sensor's xy plane)."""
+    samples_f = _number(vertical, 'samples', 1.0, what)
+    resolution = _number(vertical, 'resolution', 1.0, what)
+    samples = int(round(samples_f * resolution)) if resolution > 0 else int(samples_f)
+    if samples < 1:
+        raise RobotDescriptionError(f'{what}: <vertical><samples> must be at least 1')
+    if samples == 1:
+        return 1, 0.0, 0.0
+    low = _number(vertical, 'min_angle', 0.0, what)
+    high = _number(vertical, 'max_angle', 0.0, what)
+    if not -math.pi / 2 <= low <= high <= math.pi / 2:
+        raise RobotDescriptionError(
+            f'{what}: <vertical> needs -pi/2 <= min_angle <= max_angle <= pi/2, got {low}, {high}')
+    return samples, low, high
 
 
 def _plugin_text(sensor: ET.Element, tags: tuple[str, ...]) -> str | None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from twin_bridge.embedded.embedded_backend import CULLED_GEOM_GROUP, EmbeddedBackend
 from twin_bridge.embedded.mujoco_robot import ROBOT_GEOM_GROUP
+from twin_bridge.embedded.mujoco_world import CONTACT_GEOM_GROUP
 from twin_bridge.errors import BackendError
 
 __all__ = ['BeamCaster', 'BeamHits', 'rep117']
@@ -57,7 +58,8 @@ class BeamCaster:
     """
 
     def __init__(self, model: mujoco.MjModel, qpos: np.ndarray | None = None, *,
-                 exclude_groups: tuple[int, ...] = (ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP),
+                 exclude_groups: tuple[int, ...] = (ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP,
+                                                    CONTACT_GEOM_GROUP),
                  max_beams: int = 4096, cutoff: float = 100.0) -> None:
         if max_beams < 1:
             raise BackendError(f'max_beams must be >= 1, got {max_beams}')

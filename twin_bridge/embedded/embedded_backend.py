@@ -10,6 +10,7 @@ import numpy as np
 
 from twin_bridge.core.backend import SimulatorBackend
 from twin_bridge.core.lidar import LidarSpec, ScanData
+from twin_bridge.core.point_cloud import PointCloudData
 from twin_bridge.core.quoting import quote_names
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.core.transforms import quat_wxyz_to_xyzw
@@ -22,7 +23,8 @@ from twin_bridge.embedded.mujoco_robot import (
     ROBOT_GEOM_GROUP,
     robot_spec,
 )
-from twin_bridge.embedded.mujoco_world import load_world_spec
+from twin_bridge.embedded.mujoco_world import CONTACT_GEOM_GROUP, load_world_spec
+from twin_bridge.embedded.scan_scene import ScanScene
 from twin_bridge.errors import BackendError, RobotDescriptionError
 
 __all__ = ['CULLED_GEOM_GROUP', 'ROBOT_PREFIX', 'EmbeddedBackend']
@@ -154,28 +156,26 @@ class EmbeddedBackend(SimulatorBackend):
         if spec is None:
             return
         self._site = self.model.site(ROBOT_PREFIX + LIDAR_SITE_NAME).id
-        angles = spec.beam_angles()
-        n = spec.samples
-        self._local_dirs = np.zeros((n, 3))
-        self._local_dirs[:, 0] = np.cos(angles)
-        self._local_dirs[:, 1] = np.sin(angles)
+        # Beams in the sensor frame, ring-major (PointCloud2 row order); the scan is one ring.
+        self._local_dirs = spec.ray_directions()
+        ring = spec.scan_ring
+        self._scan_rows = slice(ring * spec.samples, (ring + 1) * spec.samples)
+        self._scan_planar = spec.ring_angles()[ring] == 0.0
+        n = len(self._local_dirs)
         self._ray_vec = np.zeros((n, 3))
         self._ray_pnt = np.zeros(3)
         self._ray_geom = np.zeros(n, dtype=np.int32)
         self._ray_dist = np.zeros(n)
-        self._geomgroup = np.ones(mujoco.mjNGROUP, dtype=np.uint8)
-        self._geomgroup[ROBOT_GEOM_GROUP] = 0
-        self._geomgroup[CULLED_GEOM_GROUP] = 0
-        # Scan-plane culling candidates: bounded (non-plane) geoms the lidar may hit. Only the
-        # world's geoms qualify, and they move only in step(), so their world-frame bounding
-        # boxes are cached and refreshed after dynamics.
+        # The geoms the lidar sees, copied into a ray-casting scene of spatial cells (so a
+        # scan's cost follows the geometry in range, not the size of the world); world
+        # bodies move only in step(), which marks the scene for a sync.
         m = self.model
-        bounded = (m.geom_rbound > 0) & self._geomgroup[m.geom_group].astype(bool)
-        self._cull_ids = np.flatnonzero(bounded)
-        self._cull_group = m.geom_group[self._cull_ids].copy()
-        self._cull_centre = np.zeros((len(self._cull_ids), 3))
-        self._cull_half = np.zeros((len(self._cull_ids), 3))
-        self._cull_stale = True
+        visible = np.ones(mujoco.mjNGROUP, dtype=bool)
+        visible[[ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP, CONTACT_GEOM_GROUP]] = False
+        mujoco.mj_kinematics(m, self._scan_data)
+        self._scene = ScanScene(m, self._scan_data, np.flatnonzero(visible[m.geom_group]),
+                                cell_size=spec.range_max)
+        self._world_moved = False
         self._noise_stddev = spec.noise_stddev if noise else 0.0
         self._noise_mean = spec.noise_mean if noise else 0.0
         self._rng = np.random.default_rng(seed)
@@ -258,60 +258,59 @@ class EmbeddedBackend(SimulatorBackend):
             self._dirty = False
 
     def scan(self) -> ScanData | None:
-        """One scan from the current state (REP-117 ranges, float32)."""
+        """One scan from the current state (REP-117 ranges, float32): the lidar's scan ring
+        (:attr:`LidarSpec.scan_ring`; the only ring of a planar lidar)."""
         spec = self._lidar
         if spec is None:
             return None
-        with self._scan_lock:
-            data = self._scan_data
-            with self._lock:  # a consistent snapshot: one copy of the configuration
-                data.qpos[:] = self.data.qpos
-            mujoco.mj_kinematics(self.model, data)
-            self._ray_pnt[:] = data.site_xpos[self._site]
-            rot = data.site_xmat[self._site].reshape(3, 3)
-            mujoco.mju_mulMatMatT(self._ray_vec, self._local_dirs, rot)  # beams in world
-            groups = self.model.geom_group
-            ids = self._cull_ids
-            if len(ids):
-                # A planar scan only meets geoms whose bounding box crosses the scan plane;
-                # the others go to the culled group for this one call (mj_multiRay's cost
-                # grows with rays x enabled geoms).
-                if self._cull_stale:
-                    self._update_world_boxes(data)
-                normal = rot[:, 2]
-                offset = (self._cull_centre - self._ray_pnt) @ normal
-                extent = self._cull_half @ np.abs(normal)
-                groups[ids] = np.where(np.abs(offset) > extent, CULLED_GEOM_GROUP,
-                                       self._cull_group)
-            try:
-                mujoco.mj_multiRay(self.model, data, self._ray_pnt,
-                                   self._ray_vec.reshape(-1), self._geomgroup, 1, -1,
-                                   self._ray_geom, self._ray_dist, None, spec.samples,
-                                   spec.range_max)
-            finally:
-                groups[ids] = self._cull_group
-            ranges = self._ray_dist.copy()
-            miss = self._ray_geom < 0
-            if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
-                ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape)
-        np.putmask(ranges, miss, np.inf)
-        np.putmask(ranges, ranges > spec.range_max, np.inf)
-        np.putmask(ranges, ranges < spec.range_min, -np.inf)
+        ranges = self._cast(self._scan_rows, self._scan_planar)
         return ScanData(
             frame_id=spec.frame_id, angle_min=spec.min_angle, angle_max=spec.max_angle,
             angle_increment=spec.angle_increment, time_increment=0.0,
             scan_time=self._scan_time, range_min=spec.range_min, range_max=spec.range_max,
             ranges=ranges.astype(np.float32))
 
-    def _update_world_boxes(self, data: mujoco.MjData) -> None:
-        """World-frame bounding boxes (centre, half-size) of the culling candidates."""
-        ids = self._cull_ids
-        xmat = data.geom_xmat[ids].reshape(-1, 3, 3)
-        aabb = self.model.geom_aabb[ids]
-        self._cull_centre[:] = data.geom_xpos[ids] + np.einsum('kij,kj->ki', xmat,
-                                                                     aabb[:, :3])
-        self._cull_half[:] = np.einsum('kij,kj->ki', np.abs(xmat), aabb[:, 3:])
-        self._cull_stale = False
+    def point_cloud(self) -> PointCloudData | None:
+        """Every ring of the lidar from the current state, cast in one ``mj_multiRay``
+        (REP-117 ranges, float32, ``(rings, samples)``); ``None`` without a lidar."""
+        spec = self._lidar
+        if spec is None:
+            return None
+        ranges = self._cast(slice(None), spec.vertical_samples == 1)
+        return PointCloudData(
+            frame_id=spec.frame_id, ranges=ranges.astype(np.float32).reshape(
+                spec.vertical_samples, spec.samples),
+            ring_angles=spec.ring_angles(), beam_angles=spec.beam_angles(),
+            range_min=spec.range_min, range_max=spec.range_max)
+
+    def _cast(self, rows: slice, planar: bool) -> np.ndarray:
+        """Ranges (float64, REP-117, noise added) of the lidar beams ``rows``."""
+        spec = self._lidar
+        with self._scan_lock:
+            data = self._scan_data
+            with self._lock:  # a consistent snapshot: one copy of the configuration
+                data.qpos[:] = self.data.qpos
+                world_moved, self._world_moved = self._world_moved, False
+            mujoco.mj_kinematics(self.model, data)
+            if world_moved:
+                self._scene.sync(data)
+            self._ray_pnt[:] = data.site_xpos[self._site]
+            rot = data.site_xmat[self._site].reshape(3, 3)
+            local = self._local_dirs[rows]
+            n = len(local)
+            vec, geom, dist = self._ray_vec[:n], self._ray_geom[:n], self._ray_dist[:n]
+            mujoco.mju_mulMatMatT(vec, local, rot)  # beams in world
+            # A planar fan only meets geoms whose bounding box crosses its plane.
+            self._scene.cast(self._ray_pnt, vec, geom, dist, spec.range_max,
+                             plane_normal=rot[:, 2].copy() if planar else None)
+            ranges = dist.copy()
+            miss = geom < 0
+            if self._noise_stddev > 0.0 or self._noise_mean != 0.0:
+                ranges += self._rng.normal(self._noise_mean, self._noise_stddev, ranges.shape)
+        np.putmask(ranges, miss, np.inf)
+        np.putmask(ranges, ranges > spec.range_max, np.inf)
+        np.putmask(ranges, ranges < spec.range_min, -np.inf)
+        return ranges
 
     def odometry(self) -> OdometrySample | None:
         """Root pose and twist (twist in the root frame), as mirrored or as dynamics left
@@ -363,7 +362,7 @@ class EmbeddedBackend(SimulatorBackend):
             self.data.ctrl[self._hold_act] = self.data.qpos[self._hold_qpos]
             mujoco.mj_step(self.model, self.data, nstep)
             self._dirty = True
-            self._cull_stale = True  # world bodies may have moved
+            self._world_moved = True  # world bodies may have moved: the scan scene syncs
             self._pose_known = self._joints_known = True
 
     def close(self) -> None:

@@ -13,10 +13,13 @@ from twin_bridge.description.primitive_meshes import cone_mesh
 from twin_bridge.description.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
 from twin_bridge.errors import TwinBridgeError, WorldLoadError
 
-__all__ = ['WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec', 'plane_quaternion']
+__all__ = ['CONTACT_GEOM_GROUP', 'WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec',
+           'plane_quaternion']
 
 # Geom group of every world geom (static and dynamic); the lidar casts against this group.
 WORLD_GEOM_GROUP = 0
+#: Geom group of the convex parts of a decomposed concave mesh: they collide, rays skip them.
+CONTACT_GEOM_GROUP = 3
 
 _GEOM_TYPES = {
     'box': mujoco.mjtGeom.mjGEOM_BOX,
