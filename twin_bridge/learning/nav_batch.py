@@ -19,6 +19,7 @@ import math
 import mujoco
 import numpy as np
 
+from twin_bridge.embedded.embedded_backend import CULLED_GEOM_GROUP
 from twin_bridge.embedded.mujoco_robot import ROBOT_GEOM_GROUP
 from twin_bridge.learning.free_space import FreeSpaceSampler
 from twin_bridge.learning.nav_config import NavConfig
@@ -56,6 +57,7 @@ class NavBatch:
         self._dirs[:, 0], self._dirs[:, 1] = np.cos(angles), np.sin(angles)
         self._groups = np.ones(mujoco.mjNGROUP, dtype=np.uint8)
         self._groups[ROBOT_GEOM_GROUP] = 0
+        self._groups[CULLED_GEOM_GROUP] = 0  # off the scan plane (see NavScene)
         self._cutoff = float(lidar.range_max)
         nb = len(angles)
         self.raw = np.zeros((num, nb))

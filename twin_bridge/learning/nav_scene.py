@@ -3,8 +3,9 @@
 The model is built like :class:`twin_bridge.embedded.embedded_backend.EmbeddedBackend`'s (the
 same world and robot loaders) but tuned for learning: its own (larger) timestep under
 ``implicitfast``, wheel joints velocity-servoed whatever the description declares, thin
-wheel tyres (one contact per wheel, as the diff-drive kinematics assume) and ``spare_obstacles``
-parked boxes that domain randomization can place.
+wheel tyres (one contact per wheel, as the diff-drive kinematics assume), resting world
+bodies asleep, world geoms off the scan plane in the culled geom group (the beams skip them)
+and ``spare_obstacles`` parked boxes that domain randomization can place.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from twin_bridge.description.robot_description import (
 )
 from twin_bridge.description.wheel_geometry import WheelGeometry, explain_wheel_geometry
 from twin_bridge.embedded.compile_errors import describe_compile_error
-from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX
+from twin_bridge.embedded.embedded_backend import CULLED_GEOM_GROUP, ROBOT_PREFIX
 from twin_bridge.embedded.mujoco_robot import (
     FREE_JOINT_NAME,
     LIDAR_SITE_NAME,
@@ -42,6 +43,8 @@ PARKED_Z = -100.0
 _SUPPORT_HEIGHT = 0.02
 # A box region of this half-size around the origin when a world has no obstacles (m).
 _OPEN_WORLD_HALF = 5.0
+# Geoms within this of the lidar plane stay visible to the scan (m; the base may tilt a bit).
+_PLANE_TOLERANCE = 0.05
 
 
 class NavScene:
@@ -79,6 +82,10 @@ class NavScene:
         spec.attach(_wheeled_robot_spec(robot, geometry), prefix=ROBOT_PREFIX, frame=frame)
         spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
         spec.option.timestep = float(timestep)
+        # Resting world bodies sleep (most of a step's cost in a furnished world); the robot
+        # never does.
+        spec.option.enableflags |= mujoco.mjtEnableBit.mjENBL_SLEEP
+        spec.body(ROBOT_PREFIX + robot.root_link).sleep = mujoco.mjtSleepPolicy.mjSLEEP_NEVER
         for k in range(spare_obstacles):
             spec.worldbody.add_geom(name=f'{SPARE_PREFIX}{k}', type=mujoco.mjtGeom.mjGEOM_BOX,
                                     size=[0.1, 0.1, 0.1], pos=[0.0, 0.0, PARKED_Z],
@@ -143,6 +150,13 @@ class NavScene:
         #: Geoms a robot contact with is a collision: the world's, except the floor.
         self.obstacle_geom = ~self.robot_geom & ~floor
         self.obstacle_geom[self.spare_geoms] = True
+        # The scan is planar at the lidar's height: geoms whose box does not cross it are
+        # moved to the culled group, which the beams skip (their cost grows with geoms).
+        lidar_z = float(d.site_xpos[self.lidar_site, 2])
+        off_plane = np.abs(centre[:, 2] - lidar_z) > half[:, 2] + _PLANE_TOLERANCE
+        culled = off_plane & ~self.robot_geom & (m.geom_type != mujoco.mjtGeom.mjGEOM_PLANE)
+        culled[self.spare_geoms] = False
+        m.geom_group[culled] = CULLED_GEOM_GROUP
         world_obstacles = self.obstacle_geom.copy()
         world_obstacles[self.spare_geoms] = False
         self.bounds = self._bounds(d, np.flatnonzero(world_obstacles))
