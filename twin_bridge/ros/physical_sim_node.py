@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import ExternalShutdownException
@@ -24,11 +25,18 @@ from twin_bridge.description.robot_description import (
     load_robot_description,
 )
 from twin_bridge.errors import ConfigError, TwinBridgeError
-from twin_bridge.ros.conversions import ns_to_time, scan_to_msg, set_odometry_state
+from twin_bridge.ros.conversions import (
+    ns_to_time,
+    scan_to_msg,
+    set_odometry_state,
+    twist_command,
+)
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.stand_in.cmd_vel_motion import CmdVelBase
 from twin_bridge.stand_in.faults import FaultInjector, fault_help, parse_faults
 from twin_bridge.stand_in.motion_profiles import (
+    CMD_VEL_MOTION,
     MAX_RATE_HZ,
     MOTIONS,
     DiffDriveGeometry,
@@ -42,7 +50,9 @@ from twin_bridge.twin.node_config import parameter_help
 PARAMETERS: dict[str, tuple[object, str]] = {
     'joint_states_rate': (100.0, f'joint_states rate in Hz (0 = off, up to {MAX_RATE_HZ:.0f})'),
     'odom_rate': (50.0, f'odom rate in Hz (0 = off, up to {MAX_RATE_HZ:.0f})'),
-    'motion': ('figure_eight', f'scripted motion: {" | ".join(MOTIONS)}'),
+    'motion': ('figure_eight', f'scripted motion: {" | ".join(MOTIONS)}; or {CMD_VEL_MOTION}: '
+                               'follow the velocity commands on cmd_vel_topic with the '
+                               'dynamics below'),
     'speed': (0.3, 'figure-eight forward speed in m/s (the figure grows with it; at 0.3 it '
                    'stays clear of the shipped worlds\' obstacles)'),
     'period': (20.0, 'seconds per figure-eight'),
@@ -62,7 +72,20 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     'scan_topic': ('scan', 'output topic for sensor_msgs/LaserScan (publish_scan)'),
     'qos_depth': (10, 'history depth of the publishers'),
     'faults': ([''], 'faults to inject, each KIND:KEY=VALUE,... (see "Faults" below)'),
+    'cmd_vel_topic': ('cmd_vel', f'motion {CMD_VEL_MOTION}: the commands followed '
+                                 '(geometry_msgs/Twist, TwistStamped with cmd_vel_stamped)'),
+    'cmd_vel_stamped': (False, f'motion {CMD_VEL_MOTION}: commands are TwistStamped'),
+    'start_x': (0.0, f'motion {CMD_VEL_MOTION}: start x in the odom frame (m)'),
+    'start_y': (0.0, f'motion {CMD_VEL_MOTION}: start y (m)'),
+    'start_yaw': (0.0, f'motion {CMD_VEL_MOTION}: start heading (rad)'),
+    'response_time': (0.05, f'motion {CMD_VEL_MOTION}: first-order time constant of the '
+                            'twist (s)'),
+    'max_linear_accel': (3.0, f'motion {CMD_VEL_MOTION}: m/s^2'),
+    'max_angular_accel': (6.0, f'motion {CMD_VEL_MOTION}: rad/s^2'),
+    'command_timeout': (0.5, f'motion {CMD_VEL_MOTION}: a command older than this is zero '
+                             '(s)'),
 }
+_WARN_THROTTLE_S = 2.0
 
 
 class PhysicalSimNode(Node):
@@ -84,13 +107,18 @@ class PhysicalSimNode(Node):
         robot = load_robot_description(p['robot_description_file'] or default_robot_path(),
                                        xacro_args or None)
         joints = [(j.name, j.lower, j.upper) for j in map(robot.joint, robot.movable_joint_names)]
+        faults = parse_faults(p['faults'], int(p['seed']), 'faults')
+        self._base = None
+        if p['motion'] == CMD_VEL_MOTION:
+            self._base = self._follow_commands(p, faults, robot.movable_joint_names,
+                                               robot.wheel_joint_names)
         self._motion = make_motion(
             p['motion'], joints, robot.wheel_joint_names, speed=float(p['speed']),
             period=float(p['period']), sweep_period=float(p['sweep_period']),
-            geometry=DiffDriveGeometry(float(p['wheel_radius']), float(p['wheel_separation'])))
+            geometry=DiffDriveGeometry(float(p['wheel_radius']), float(p['wheel_separation'])),
+            base=self._base)
         self._noise = MeasurementNoise(float(p['noise_stddev']), int(p['seed']))
-        self._faults = FaultInjector(parse_faults(p['faults'], int(p['seed']), 'faults'),
-                                     self._motion.joint_names, robot.wheel_joint_names)
+        self._faults = FaultInjector(faults, self._motion.joint_names, robot.wheel_joint_names)
         if self._faults.scan_faults and not p['publish_scan']:
             raise ConfigError(f'faults: {self._faults.scan_faults[0].describe()} changes the '
                               'scan; set publish_scan:=true')
@@ -125,6 +153,32 @@ class PhysicalSimNode(Node):
             f'{" + scan" if self._scanner else ""}')
         for fault in self._faults.faults:
             self.get_logger().info(f'injecting fault {fault.describe()} from t={fault.at:g} s')
+
+    def _follow_commands(self, p: dict[str, Any], faults: list, joint_names: tuple[str, ...],
+                         wheels: tuple[str, str] | None) -> CmdVelBase:
+        """The base that follows ``cmd_vel_topic`` (a ``wheel_slip`` makes it lag its
+        wheels: they follow the command, the base moves 1 / factor as far)."""
+        slips = FaultInjector(faults, joint_names, wheels)
+        base = CmdVelBase((float(p['start_x']), float(p['start_y']), float(p['start_yaw'])),
+                          response_time=float(p['response_time']),
+                          max_linear_accel=float(p['max_linear_accel']),
+                          max_angular_accel=float(p['max_angular_accel']),
+                          command_timeout=float(p['command_timeout']),
+                          slip=lambda t: 1.0 / slips.wheel_slip(t))
+        self._stamped = bool(p['cmd_vel_stamped'])
+        self.create_subscription(TwistStamped if self._stamped else Twist, p['cmd_vel_topic'],
+                                 self._on_command, qos_profile('sensor_data',
+                                                               int(p['qos_depth'])))
+        self.get_logger().info(f'following the commands on '
+                               f'{self.resolve_topic_name(p["cmd_vel_topic"])}')
+        return base
+
+    def _on_command(self, msg: Any) -> None:
+        linear, angular = twist_command(msg.twist if self._stamped else msg)
+        if self._base is not None and not self._base.command(
+                linear, angular, time.monotonic() - self._start):
+            self.get_logger().warning('rejected a non-finite command (counted)',
+                                      throttle_duration_sec=_WARN_THROTTLE_S)
 
     def _setup_scan(self, p: dict[str, Any], robot: RobotDescription) -> None:
         from twin_bridge.stand_in.fault_scan import FaultyScanner  # mujoco only when needed

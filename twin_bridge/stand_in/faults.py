@@ -303,6 +303,11 @@ class FaultInjector:
             out = slip_wheels(out, self._wheel_rows, fault.number('factor'), onset)
         return out
 
+    def wheel_slip(self, t: float) -> float:
+        """How many times as far as the base moves the wheels turn at time ``t`` (the
+        product of the ``wheel_slip`` factors on; 1 without one)."""
+        return math.prod(f.number('factor') for _, f in self._on('wheel_slip', t))
+
     def lidar_yaw(self, t: float) -> float:
         """The angle (rad) the lidar is turned by at time ``t``."""
         return math.radians(sum(f.number('deg') for _, f in self._on('lidar_yaw', t)))

@@ -14,7 +14,7 @@ in closed form rather than by numerical integration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 import math
 
@@ -24,6 +24,7 @@ from twin_bridge.core.state import JointStateSample, OdometrySample
 
 __all__ = [
     'BaseMotion',
+    'CMD_VEL_MOTION',
     'DiffDriveGeometry',
     'FigureEight',
     'JointSweep',
@@ -43,6 +44,8 @@ FIGURE_EIGHT_HEADING_AMPLITUDE = 2.404825557695773
 
 #: Motion names accepted by :func:`make_motion`.
 MOTIONS = ('figure_eight', 'sweep', 'still')
+#: The motion that follows velocity commands (:mod:`twin_bridge.stand_in.cmd_vel_motion`).
+CMD_VEL_MOTION = 'cmd_vel'
 
 
 def _bessel_j(orders: np.ndarray, x: float, nodes: int = 128) -> np.ndarray:
@@ -199,7 +202,8 @@ class ScriptedMotion:
     the base by diff-drive kinematics, joints in ``sweep`` follow it, the rest stay at zero.
     """
 
-    def __init__(self, joint_names: Sequence[str], base: FigureEight | StandStill,
+    def __init__(self, joint_names: Sequence[str],
+                 base: Callable[[np.ndarray | float], BaseMotion],
                  sweep: JointSweep | None = None, wheel_joints: tuple[str, str] | None = None,
                  geometry: DiffDriveGeometry | None = None) -> None:
         self.joint_names = tuple(joint_names)
@@ -284,21 +288,27 @@ class MeasurementNoise:
 def make_motion(kind: str, joints: Sequence[tuple[str, float | None, float | None]],
                 wheel_joints: tuple[str, str] | None = None, *, speed: float = 0.3,
                 period: float = 20.0, sweep_period: float = 8.0,
-                geometry: DiffDriveGeometry | None = None) -> ScriptedMotion:
+                geometry: DiffDriveGeometry | None = None,
+                base: Callable[[np.ndarray | float], BaseMotion] | None = None
+                ) -> ScriptedMotion:
     """Build a named motion for a robot.
 
     :param kind: ``'figure_eight'`` (drive a figure-eight, sweep the other joints),
-        ``'sweep'`` (base still, sweep the other joints) or ``'still'`` (joints at zero, or
-        at the nearest limit when zero is outside it).
+        ``'sweep'`` (base still, sweep the other joints), ``'still'`` (joints at zero, or
+        at the nearest limit when zero is outside it) or ``'cmd_vel'`` (the base is
+        ``base``, e.g. a :class:`~twin_bridge.stand_in.cmd_vel_motion.CmdVelBase`; the
+        other joints held as with ``'still'``).
     :param joints: ``(name, lower, upper)`` of every movable joint, in publishing order.
     :param wheel_joints: ``(left, right)`` wheel joint names, or ``None`` for no wheels.
     :param speed: forward speed of the figure-eight (m/s).
     :param period: seconds per figure-eight.
     :param sweep_period: seconds per sweep of the first swept joint.
-    :raise ValueError: unknown ``kind`` or inconsistent joints.
+    :param base: the base of ``'cmd_vel'`` (required there, ignored otherwise).
+    :raise ValueError: unknown ``kind``, ``'cmd_vel'`` without a base, inconsistent joints.
     """
-    if kind not in MOTIONS:
-        raise ValueError(f'unknown motion {kind!r}; expected one of {", ".join(MOTIONS)}')
+    if kind not in (*MOTIONS, CMD_VEL_MOTION):
+        raise ValueError(f'unknown motion {kind!r}; expected one of '
+                         f'{", ".join((*MOTIONS, CMD_VEL_MOTION))}')
     names = [name for name, _, _ in joints]
     wheels = set(wheel_joints or ())
     others = [(n, lo, hi) for n, lo, hi in joints if n not in wheels]
@@ -306,10 +316,14 @@ def make_motion(kind: str, joints: Sequence[tuple[str, float | None, float | Non
     if others:
         sweep = JointSweep.within_limits([n for n, _, _ in others], [lo for _, lo, _ in others],
                                          [hi for _, _, hi in others], period=sweep_period)
-    if kind == 'still' and sweep is not None:  # hold zero, or the nearest limit
+    if kind == 'cmd_vel' and base is None:
+        raise ValueError("motion 'cmd_vel' needs the base that follows the commands")
+    if kind in ('still', 'cmd_vel') and sweep is not None:  # hold zero, or the nearest limit
         lower = np.array([-math.inf if lo is None else lo for _, lo, _ in others], dtype=float)
         upper = np.array([math.inf if hi is None else hi for _, _, hi in others], dtype=float)
         sweep = JointSweep(sweep.names, np.clip(0.0, lower, upper), np.zeros(len(others)),
                            sweep_period)
-    base = FigureEight(speed, period) if kind == 'figure_eight' else StandStill()
+    if kind != 'cmd_vel':
+        base = FigureEight(speed, period) if kind == 'figure_eight' else StandStill()
+    assert base is not None
     return ScriptedMotion(names, base, sweep, wheel_joints, geometry)
