@@ -7,17 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 import subprocess
 
-import pytest
-
 from twin_bridge.mqtt.broker_settings import BrokerSettings
 from twin_bridge.mqtt.local_broker import LocalBroker, free_port, write_broker_files
 
 USER, PASSWORD = 'twin', 'correct horse'
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    """``/usr/sbin/mosquitto -c <tmp conf>`` running and accepting connections; stopped after."""
+def running_broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    """``/usr/sbin/mosquitto -c <tmp conf>`` running and accepting connections, stopped after:
+    a test module's fixture is ``yield from running_broker(tmp_path)``."""
     files = write_broker_files(tmp_path / 'broker', free_port(), USER, PASSWORD)
     assert 'allow_anonymous false' in files.config.read_text()
     server = LocalBroker(files)

@@ -4,7 +4,7 @@ broker restart survived (the stream stale meanwhile, then recovered)."""
 import json
 import time
 
-from mqtt_fixtures import USER, make_certificate, settings_for
+from mqtt_fixtures import USER, make_certificate, running_broker, settings_for
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
@@ -19,9 +19,12 @@ from twin_bridge.mqtt.physical_robot_interface import PhysicalRobotInterface
 from twin_bridge.mqtt.twin_adapter import MqttTwinAdapter
 from twin_bridge.twin.stream_monitor import Level
 
-pytest_plugins = ('mqtt_fixtures',)  # the broker fixture
-
 TIMEOUT = 10.0
+
+
+@pytest.fixture
+def broker(tmp_path):
+    yield from running_broker(tmp_path)
 
 
 def _odometry(x: float = 1.0) -> OdometrySample:
