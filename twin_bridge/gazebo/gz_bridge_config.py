@@ -207,7 +207,8 @@ def required_bridge_config(robot: RobotDescription, *, world_name: str | None = 
                            namespace: str = '') -> BridgeConfig:
     """What the twin node's Gazebo backend needs bridged, and nothing else (no ``/clock``).
 
-    Gazebo -> ROS: lidar scan (if the robot has a lidar), odometry, joint states.
+    Gazebo -> ROS: lidar scan (if the robot has a lidar; a 3D lidar's point cloud too),
+    odometry, joint states.
     ROS -> Gazebo: one position command per movable joint (``std_msgs/Float64`` ->
     ``gz.msgs.Double``). Service (if ``world_name`` is given): ``/world/<w>/set_pose``.
     ROS names are the gz names under ``namespace``.
@@ -223,6 +224,9 @@ def required_bridge_config(robot: RobotDescription, *, world_name: str | None = 
     if robot.lidar is not None:
         entries.append(bridged(topics.scan, 'sensor_msgs/msg/LaserScan', 'gz.msgs.LaserScan',
                                GZ_TO_ROS))
+        if robot.lidar.vertical_samples > 1:  # a 3D lidar: its cloud too
+            entries.append(bridged(topics.points, 'sensor_msgs/msg/PointCloud2',
+                                   'gz.msgs.PointCloudPacked', GZ_TO_ROS))
     entries.append(bridged(topics.odometry, 'nav_msgs/msg/Odometry', 'gz.msgs.Odometry',
                            GZ_TO_ROS))
     entries.append(bridged(topics.joint_states, 'sensor_msgs/msg/JointState', 'gz.msgs.Model',

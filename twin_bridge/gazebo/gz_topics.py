@@ -109,6 +109,12 @@ class GzTopics:
         return self.scan_topic or f'{self.prefix}/scan'
 
     @property
+    def points(self) -> str:
+        """A 3D lidar's point cloud (``gz.msgs.PointCloudPacked``): gz-sensors publishes it on
+        the lidar's topic + ``/points``."""
+        return f'{self.scan}/points'
+
+    @property
     def odometry(self) -> str:
         """Model odometry (``gz.msgs.Odometry``)."""
         return f'{self.prefix}/odometry'

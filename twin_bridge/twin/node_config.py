@@ -39,6 +39,8 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'output_joint_states_topic': ('virtual/joint_states', 'twin sensor_msgs/JointState output'),
     'output_odom_topic': ('virtual/odom', 'twin nav_msgs/Odometry output'),
     'output_scan_topic': ('virtual/scan', 'twin sensor_msgs/LaserScan output'),
+    'output_points_topic': ('virtual/points', 'twin sensor_msgs/PointCloud2 of a 3D lidar '
+                            '(every ring, Gazebo gpu_lidar layout; at scan_rate)'),
     'scan_rate': (0.0, 'scan publish rate in Hz (0 = the lidar update_rate)'),
     'odom_rate': (0.0, 'odometry output rate cap in Hz (0 = right after every accepted input)'),
     'joint_states_rate': (0.0, 'joint-state output rate cap in Hz (0 = after every input)'),
@@ -113,6 +115,7 @@ CMD_VEL_SAFE_TOPIC = 'virtual/cmd_vel_safe'
 #: Topic parameters of the node's subscriptions and of its publishers.
 INPUT_TOPICS = ('input_joint_states_topic', 'input_odom_topic', 'input_scan_topic')
 OUTPUT_TOPICS = ('output_joint_states_topic', 'output_odom_topic', 'output_scan_topic',
+                 'output_points_topic',
                  'output_pose_correction_topic', 'output_world_changes_topic',
                  'output_scan_residual_topic', 'output_predicted_path_topic')
 #: The command gate's subscriptions, and its publisher for the robot (``forward_commands``).
@@ -136,6 +139,7 @@ class TwinNodeConfig:
     output_joint_states_topic: str
     output_odom_topic: str
     output_scan_topic: str
+    output_points_topic: str
     scan_rate: float
     odom_rate: float
     joint_states_rate: float
