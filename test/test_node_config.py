@@ -24,7 +24,8 @@ CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_bridge.y
 CONTRACT = {
     'backend', 'world', 'robot_description_file', 'robot_description_args',
     'robot_description', 'model_name', 'input_joint_states_topic', 'input_odom_topic',
-    'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic', 'scan_rate',
+    'output_joint_states_topic', 'output_odom_topic', 'output_scan_topic', 'output_points_topic',
+    'scan_rate',
     'odom_rate', 'joint_states_rate', 'odom_frame', 'base_frame', 'lidar_frame', 'scan_qos',
     'input_qos', 'state_qos', 'qos_depth', 'stale_timeout', 'diagnostics_period',
     'max_future_stamp', 'gz_world_name', 'gz_topic_prefix',

@@ -120,6 +120,15 @@ class TwinBridgeNode(Node):
                                                on_error=self._thread_failed)
         else:
             self.get_logger().warning(f'robot "{self.robot.name}" has no lidar: no scan output')
+        self._points = None  # a 3D lidar's every ring on virtual/points (embedded backend)
+        lidar = self.backend.lidar
+        if (scan_rate > 0 and lidar.vertical_samples > 1 and hasattr(self.backend, 'point_cloud')
+                and self.session.scan_out is not None):
+            from twin_bridge.ros.point_cloud_io import PointCloudPublisher
+            self._points = PointCloudPublisher(
+                self, self.backend, cfg.output_points_topic, cfg.scan_qos, cfg.qos_depth,
+                scan_rate, self.session.scan_out.stamp_ns, cfg.lidar_frame or None,
+                self._thread_failed)
         # Keep-last queues of qos_depth: a slow twin drops old inputs, never queues them all.
         input_qos = qos_profile(cfg.input_qos, cfg.qos_depth)
         self.create_subscription(JointState, cfg.input_joint_states_topic,
@@ -275,6 +284,8 @@ class TwinBridgeNode(Node):
         """Start the scan, drift and prediction threads (once the node is in an executor)."""
         if self._scan_thread is not None:
             self._scan_thread.start()
+        if self._points is not None:
+            self._points.start()
         self._analysis.start()
         if self._view is not None:
             self._view.start()
@@ -284,6 +295,8 @@ class TwinBridgeNode(Node):
         shutdown log."""
         if self._scan_thread is not None:
             self._scan_thread.stop()
+        if getattr(self, '_points', None) is not None:
+            self._points.stop()
         if hasattr(self, '_analysis'):
             self._analysis.stop()
         if getattr(self, '_view', None) is not None:

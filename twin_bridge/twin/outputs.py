@@ -89,8 +89,13 @@ class ScanOutput:
         scan = self._backend.scan()
         if scan is None:
             return None
+        return scan, self.stamp_ns(wall_ns)
+
+    def stamp_ns(self, wall_ns: int) -> int:
+        """The stamp of what the twin senses now: the newest accepted input stamp, or
+        ``wall_ns`` before any input (a 3D lidar's cloud is stamped alike)."""
         stamps = [s.stamp_ns for s in self._sources if s.stamp_ns is not None]
-        return scan, (max(stamps) if stamps else wall_ns)
+        return max(stamps) if stamps else wall_ns
 
     def published(self, now: float) -> None:
         """The scan was published at ``now`` (monotonic seconds)."""
