@@ -10,7 +10,7 @@ Every key is optional (see ``config/synthetic_data.yaml``)::
     bounds: null                # [xmin, xmax, ymin, ymax] for robot positions (null: the
                                 #   extent of the world's obstacles)
     clearance: 0.05             # m between the robot and the world at a sampled pose
-    layout_every: 10            # samples per obstacle layout (a layout recompiles the world)
+    layout_every: 1             # samples per obstacle layout
     move_obstacles: {names: [shelf_hall_0, box_0], max_shift: 0.3}   # m on x and y
     lidar_noise: {range_stddev: [0.0, 0.02], dropout: 0.01}  # LidarNoise fields; a number
                                 #   or a [low, high] range drawn per sample
@@ -96,7 +96,7 @@ class SyntheticConfig:
     seed: int = 0
     bounds: tuple[float, float, float, float] | None = None
     clearance: float = 0.05
-    layout_every: int = 10
+    layout_every: int = 1
     move_names: tuple[str, ...] = ()
     max_shift: float = 0.0
     noise: NoiseRanges = field(default_factory=NoiseRanges)

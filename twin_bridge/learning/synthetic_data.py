@@ -25,8 +25,8 @@ from twin_bridge.embedded.beam_caster import BeamCaster, rep117
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.embedded.footprint_search import world_boxes
 from twin_bridge.embedded.mujoco_world import build_world_spec
-from twin_bridge.embedded.world_edits import move_body
 from twin_bridge.errors import ConfigError
+from twin_bridge.learning.obstacle_shift import ObstacleShifter
 from twin_bridge.learning.sensor_noise import LidarNoise
 from twin_bridge.learning.synthetic_config import SyntheticConfig
 from twin_bridge.scenarios.physical import RobotContacts
@@ -81,24 +81,31 @@ def link_targets(world: WorldDescription) -> tuple[list[tuple[str, str]], dict[s
     return targets, by_collision
 
 
-class _Layout:
-    """One obstacle layout compiled with the robot: free-space checks and a beam caster."""
+class _Scene:
+    """The world with the robot, compiled once; obstacle layouts are array edits
+    (:class:`ObstacleShifter`), poses are checked for clearance, beams cast with labels."""
 
     def __init__(self, world: WorldDescription, robot: RobotDescription,
-                 shifts: dict[str, tuple[float, float]], by_collision: dict[str, int],
+                 by_collision: dict[str, int], move_names: tuple[str, ...],
                  clearance: float, beams: int) -> None:
-        spec = build_world_spec(world)
-        for name, (dx, dy) in shifts.items():
-            move_body(spec, name, dx, dy)
-        self.backend = EmbeddedBackend(spec, robot, lidar_noise=False)
+        self.backend = EmbeddedBackend(build_world_spec(world), robot, lidar_noise=False)
         m = self.backend.model
+        self.shifter = ObstacleShifter(m, move_names)
         self.contacts = RobotContacts(self.backend, reach=max(1.0, 2 * clearance))
         self.caster = BeamCaster.from_backend(self.backend, max_beams=beams)
         self.geom_target = np.array([by_collision.get(m.geom(i).name, -1)
                                      for i in range(m.ngeom)] + [-1], dtype=np.int32)
 
+    def set_layout(self, shifts: dict[str, tuple[float, float]]) -> None:
+        """Move the obstacles to their original places plus ``shifts``."""
+        backend = self.backend
+        self.shifter.apply(backend.model, backend.data.qpos, shifts)
+        self.shifter.apply(self.caster.model, None, shifts)
+        self.caster.sync(backend.model.qpos0.copy())
+
     def world_extent(self) -> tuple[float, float, float, float]:
         """``(xmin, xmax, ymin, ymax)`` of the world's obstacles."""
+        mujoco.mj_kinematics(self.backend.model, self.backend.data)
         lo, hi = world_boxes(self.backend.model, self.backend.data, self.contacts.world_ids)
         if not len(lo):
             raise ConfigError('bounds: the world has no obstacles to take the extent of; '
@@ -139,16 +146,14 @@ class SyntheticScanGenerator:
         self.world = parse_world(find_world(config.world),
                                  search_path=[Path(p) for p in config.search_path])
         self.targets, self._by_collision = link_targets(self.world)
-        spec = build_world_spec(self.world)
-        for name in config.move_names:
-            try:
-                move_body(spec, name, 0.0, 0.0)
-            except ConfigError as exc:
-                raise ConfigError(f'move_obstacles: names: {exc}') from None
+        try:
+            self._scene = _Scene(self.world, self.robot, self._by_collision, config.move_names,
+                                 config.clearance, self.lidar.samples)
+        except ConfigError as exc:
+            raise ConfigError(f'move_obstacles: names: {exc}') from None
         self._angles = self.lidar.beam_angles()
         self._period_ns = int(round(1e9 / self.lidar.update_rate))
         self._rng = np.random.default_rng(config.seed)
-        self._layout: _Layout | None = None
         self._layout_index = -1
         self._shifts: dict[str, tuple[float, float]] = {}
         self._bounds = config.bounds
@@ -156,24 +161,25 @@ class SyntheticScanGenerator:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """``(xmin, xmax, ymin, ymax)`` robot positions are drawn from."""
+        """``(xmin, xmax, ymin, ymax)`` robot positions are drawn from (default: the
+        obstacles' extent in their original places)."""
         if self._bounds is None:
-            self._bounds = self._current_layout().world_extent()
+            self._bounds = self._scene.world_extent()
         return self._bounds
 
-    def _current_layout(self) -> _Layout:
-        if self._layout is None or self.produced // self.config.layout_every != \
-                self._layout_index:
+    def _current_layout(self) -> _Scene:
+        index = self.produced // self.config.layout_every
+        if index != self._layout_index:
             cfg = self.config
-            self._layout_index = self.produced // cfg.layout_every
+            self.bounds  # noqa: B018 (the extent before anything moves)
+            self._layout_index = index
             self._shifts = {n: (float(self._rng.uniform(-cfg.max_shift, cfg.max_shift)),
                                 float(self._rng.uniform(-cfg.max_shift, cfg.max_shift)))
                             for n in cfg.move_names} if cfg.max_shift > 0 else {}
-            self._layout = _Layout(self.world, self.robot, self._shifts, self._by_collision,
-                                   cfg.clearance, self.lidar.samples)
-        return self._layout
+            self._scene.set_layout(self._shifts)
+        return self._scene
 
-    def _free_pose(self, layout: _Layout) -> tuple[float, float, float]:
+    def _free_pose(self, layout: _Scene) -> tuple[float, float, float]:
         xmin, xmax, ymin, ymax = self.bounds
         rng = self._rng
         for _ in range(MAX_POSE_TRIES):
