@@ -39,9 +39,9 @@ class ObstacleShifter:
         body_names = [model.body(i).name for i in range(model.nbody)]
         world_geoms = np.flatnonzero(model.geom_bodyid == 0)
         top_bodies = [b for b in range(1, model.nbody) if model.body_parentid[b] == 0]
-        self._geoms: list[np.ndarray] = []
-        self._bodies: list[np.ndarray] = []
-        self._qpos: list[np.ndarray] = []
+        geoms_of: list[np.ndarray] = []
+        bodies_of: list[np.ndarray] = []
+        free_of: list[np.ndarray] = []
         for name in self.names:
             geoms = np.array([g for g in world_geoms if _matches(geom_names[g], name)],
                              dtype=np.intp)
@@ -57,12 +57,22 @@ class ObstacleShifter:
                    for j in range(model.body_jntadr[b],
                                   model.body_jntadr[b] + model.body_jntnum[b])
                    if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE]
-            self._geoms.append(geoms)
-            self._bodies.append(bodies)
-            self._qpos.append(np.array(adr, dtype=np.intp))
-        self._geom_pos0 = model.geom_pos.copy()
-        self._body_pos0 = model.body_pos.copy()
-        self._qpos0 = model.qpos0.copy()
+            geoms_of.append(geoms)
+            bodies_of.append(bodies)
+            free_of.append(np.array(adr, dtype=np.intp))
+        # Flattened for one fancy-indexed write per array: element -> index of its name.
+        self._geom_ids = np.concatenate([*geoms_of, np.zeros(0, dtype=np.intp)])
+        self._geom_owner = np.repeat(np.arange(len(self.names)), [len(g) for g in geoms_of])
+        self._body_ids = np.concatenate([*bodies_of, np.zeros(0, dtype=np.intp)])
+        self._body_owner = np.repeat(np.arange(len(self.names)),
+                                     [len(b) for b in bodies_of])
+        free = np.concatenate([*free_of, np.zeros(0, dtype=np.intp)])
+        self._qpos_ids = (free[:, None] + np.arange(3)).ravel()
+        self._qpos_owner = np.repeat(np.arange(len(self.names)), [3 * len(a) for a in free_of])
+        self._qpos_axis = np.tile(np.arange(3), len(free))
+        self._geom_pos0 = model.geom_pos[self._geom_ids].copy()
+        self._body_pos0 = model.body_pos[self._body_ids].copy()
+        self._qpos0 = model.qpos0[self._qpos_ids].copy()
 
     def apply(self, model: mujoco.MjModel, qpos: np.ndarray | None,
               shifts: Mapping[str, tuple[float, float]]) -> None:
@@ -78,13 +88,13 @@ class ObstacleShifter:
         if unknown:
             raise ConfigError(f'shift for unknown obstacle(s) {sorted(unknown)}')
         model.opt.enableflags &= ~int(mujoco.mjtEnableBit.mjENBL_SLEEP)
-        for name, geoms, bodies, adr in zip(self.names, self._geoms, self._bodies, self._qpos,
-                                            strict=True):
-            dx, dy = shifts.get(name, (0.0, 0.0))
-            shift = np.array([dx, dy, 0.0])
-            model.geom_pos[geoms] = self._geom_pos0[geoms] + shift
-            model.body_pos[bodies] = self._body_pos0[bodies] + shift
-            for a in adr:
-                model.qpos0[a:a + 3] = self._qpos0[a:a + 3] + shift
-                if qpos is not None:
-                    qpos[a:a + 3] = self._qpos0[a:a + 3] + shift
+        table = np.zeros((len(self.names), 3))
+        for k, name in enumerate(self.names):
+            if name in shifts:
+                table[k, :2] = shifts[name]
+        model.geom_pos[self._geom_ids] = self._geom_pos0 + table[self._geom_owner]
+        model.body_pos[self._body_ids] = self._body_pos0 + table[self._body_owner]
+        moved = self._qpos0 + table[self._qpos_owner, self._qpos_axis]
+        model.qpos0[self._qpos_ids] = moved
+        if qpos is not None:
+            qpos[self._qpos_ids] = moved
