@@ -4,6 +4,7 @@ exponential backoff, re-subscribes after every reconnect, and says when it is co
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import socket
 import ssl
 import threading
 from typing import Any
@@ -17,6 +18,15 @@ __all__ = ['MqttConnection']
 #: QoS 1 messages paho keeps while the broker is away (beyond that, publishing fails and is
 #: counted as dropped): bounded memory however long the outage.
 MAX_QUEUED_MESSAGES = 100
+
+
+def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
+    """Send small packets at once: with Nagle's algorithm a state message waits for the ACK
+    of the previous one (tens of ms with delayed ACKs), and paho leaves it on."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not a TCP socket (e.g. a unix socket)
+        pass
 
 
 class MqttConnection:
@@ -67,6 +77,7 @@ class MqttConnection:
         client.on_disconnect = self._handle_disconnect
         client.on_connect_fail = self._handle_connect_fail
         client.on_message = self._handle_message
+        client.on_socket_open = _no_delay
         self.client = client
         self._started = False
         self._stopping = False

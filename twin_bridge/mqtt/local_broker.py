@@ -83,7 +83,8 @@ def write_broker_files(directory: Path, port: int, username: str = 'twin',
     lines = [f'user {pwd.getpwuid(os.getuid()).pw_name}', f'listener {port} 127.0.0.1',
              'allow_anonymous false', f'password_file {passwd}',
              'persistence false', 'log_dest stdout', 'log_type error', 'log_type warning',
-             'log_type notice', 'max_queued_messages 1000']
+             'log_type notice', 'max_queued_messages 1000',
+             'set_tcp_nodelay true']  # no Nagle delay on a 50 Hz stream
     if tls is not None:
         lines += [f'certfile {tls[0]}', f'keyfile {tls[1]}']
     config = directory / 'mosquitto.conf'

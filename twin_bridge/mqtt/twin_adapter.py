@@ -110,6 +110,16 @@ class MqttTwinAdapter:
         with self._lock:
             return self.links[robot].stale(time.monotonic() if now is None else now)
 
+    def summary_lines(self, now: float) -> list[str]:
+        """One line per robot stream (counts, rejections, rate, age) and the connection's."""
+        c = self.connection
+        lines = [f'broker {c.settings.describe()}: connects={c.connects} '
+                 f'disconnects={c.disconnects} refusals={c.refusals} dropped={c.dropped}']
+        with self._lock:
+            lines += [monitor.summary_line(now) for link in self.links.values()
+                      for monitor in link.monitors.values()]
+        return lines
+
     def statuses(self, now: float) -> list[StreamStatus]:
         """The broker connection's health, then each robot's streams."""
         c = self.connection

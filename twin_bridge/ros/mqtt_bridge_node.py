@@ -51,9 +51,9 @@ class MqttBridgeNode(Node):
                   for name, (default, _) in PARAMETERS.items()}
         self.config = config = MqttBridgeConfig.from_values(values)
         reliable = qos_profile('reliable', config.qos_depth)
-        self._publishers: dict[str, tuple] = {}
+        self._ros_outputs: dict[str, tuple] = {}
         for robot, ns in config.namespaces.items():
-            self._publishers[robot] = (
+            self._ros_outputs[robot] = (
                 self.create_publisher(JointState, ros_topic(ns, 'joint_states'), reliable),
                 self.create_publisher(Odometry, ros_topic(ns, 'odom'), reliable),
                 self.create_publisher(LaserScan, ros_topic(ns, 'scan'), qos_profile_sensor_data))
@@ -87,7 +87,7 @@ class MqttBridgeNode(Node):
                                         throttle_duration_sec=WARN_THROTTLE_S)
 
     def _publish(self, received: Received) -> None:
-        joint_pub, odom_pub, scan_pub = self._publishers[received.robot]
+        joint_pub, odom_pub, scan_pub = self._ros_outputs[received.robot]
         logger = self._loggers[received.robot]
         if received.rejected is not None:
             logger.warning(f'{received.stream} rejected: {received.rejected}',
@@ -131,8 +131,10 @@ class MqttBridgeNode(Node):
                                                      self.get_name(), prefix='twin_mqtt'))
 
     def stop(self) -> None:
-        """Say offline on MQTT and disconnect."""
+        """Say offline on MQTT, disconnect, and log what went through."""
         self.adapter.stop()
+        self.get_logger().info('summary:\n  ' + '\n  '.join(
+            self.adapter.summary_lines(time.monotonic())))
 
 
 def _parse_cli(argv: list[str]) -> None:
