@@ -56,6 +56,8 @@ setup(
             'twin_replay = twin_bridge.recording.replay_cli:main',
             'twin_fleet = twin_bridge.ros.fleet_node:main',
             'twin_mqtt = twin_bridge.ros.mqtt_bridge_node:main',
+            'twin_fit_noise = twin_bridge.learning.noise_fit_cli:main',
+            'twin_synth = twin_bridge.learning.synthetic_cli:main',
         ],
     },
 )
