@@ -56,7 +56,7 @@ class TwinNavVectorEnv(VectorEnv):
         if not (isinstance(max_episode_steps, int) and max_episode_steps >= 1):
             raise ConfigError(f'TwinNav: max_episode_steps must be an integer >= 1, got '
                               f'{max_episode_steps!r}')
-        mode = AutoresetMode(autoreset_mode)
+        mode = _autoreset_mode(autoreset_mode)
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
             raise ConfigError(f'TwinNav: autoreset_mode {mode.value!r} is not supported '
                               '(next_step or same_step)')
@@ -161,3 +161,17 @@ class TwinNavVectorEnv(VectorEnv):
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+
+def _autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
+    """An :class:`AutoresetMode` from itself, its value (``"NextStep"``) or its name
+    (``"next_step"``, any case).
+
+    :raise ConfigError: none of them
+    """
+    if isinstance(value, AutoresetMode):
+        return value
+    for mode in AutoresetMode:
+        if str(value) in (mode.value, mode.name) or str(value).upper() == mode.name:
+            return mode
+    raise ConfigError(f'TwinNav: unknown autoreset_mode {value!r} (next_step or same_step)')
