@@ -23,6 +23,7 @@ from twin_bridge.demo.drift_record import (
     collect_drift,
 )
 from twin_bridge.demo.drift_view import drift_progress, drift_table
+from twin_bridge.demo.mqtt_demo import check_mqtt_options, mqtt_robot_line, start_mqtt_robot
 from twin_bridge.demo.process_group import ProcessGroup
 from twin_bridge.demo.report import (
     default_report_dir,
@@ -109,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--fault', action='append', default=[], metavar='SPEC',
                         help='inject a fault into the stand-in robot (repeatable; its scan is '
                              'published then), e.g. lidar_yaw:deg=2,at=5 (physical_sim --help)')
+    parser.add_argument('--mqtt', action='store_true',
+                        help='the stand-in robot speaks MQTT, not ROS: a mosquitto broker with '
+                             'a password on a free loopback port, the robot publishing JSON, '
+                             'twin_mqtt turning it into ROS topics for the twin and the twin\'s '
+                             'virtual/* back into JSON (README "Robots over MQTT")')
     parser.add_argument('--output', type=Path, default=None,
                         help='report directory; if omitted, reports/demo-<timestamp>/')
     parser.add_argument('--live', action='store_true',
@@ -293,7 +299,9 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
     with StopSignals() as stop:
         try:
             with ProcessGroup(output / 'logs') as group:
-                if not options.live:
+                if options.mqtt:
+                    out.write(f'twin_demo: {start_mqtt_robot(group, options)}\n')
+                elif not options.live:
                     group.spawn_node('physical_sim', 'twin_bridge.ros.physical_sim_node',
                                      sim_params)
                 bridge = group.spawn_node('twin_bridge', 'twin_bridge.ros.bridge_node',
@@ -364,6 +372,8 @@ def run(options: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys
                       f'{tracking["max_error_m"] * 1e3:.3f} mm\n')
         out.write(f'report: {json_path}' + (f', {png_path}' if png_path else '') + '\n')
         out.flush()
+        if options.mqtt and mqtt_robot_line(group):
+            out.write(f'{mqtt_robot_line(group)}\n')
         for problem in problems:
             err.write(f'twin_demo: {problem}\n')
         err.flush()
@@ -386,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         choose_domain_id(options.domain_id, os.environ, options.live, os.getpid())
         parse_bridge_params(options.bridge_param)
         parse_faults(options.fault, what='--fault')
+        check_mqtt_options(options)
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
     return run(options)

@@ -7,11 +7,14 @@ Run: ``python -m twin_bridge.mqtt.stand_in_robot --port 1883 --username u --pass
 from __future__ import annotations
 
 import argparse
+from collections import deque
 from collections.abc import Sequence
 import signal
 import sys
 import threading
 import time
+
+import numpy as np
 
 from twin_bridge.core.name_value import parse_name_value_args
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
@@ -62,8 +65,15 @@ def run(options: argparse.Namespace, stop: threading.Event) -> int:
     joints = [(j.name, j.lower, j.upper) for j in map(robot.joint, robot.movable_joint_names)]
     motion = make_motion(options.motion, joints, robot.wheel_joint_names, speed=options.speed,
                          period=options.period)
+    round_trips: deque[float] = deque(maxlen=10_000)  # s, state sent -> its twin odom back
+
+    def virtual(stream: str, sample: object) -> None:
+        if stream == 'odom' and sample.stamp_ns:
+            round_trips.append((time.time_ns() - sample.stamp_ns) * 1e-9)
+
     link = PhysicalRobotInterface(options.robot, broker_settings_from_args(options),
-                                  options.prefix, state_qos=options.state_qos)
+                                  options.prefix, state_qos=options.state_qos,
+                                  on_virtual=virtual)
     sent = unsent = 0
     with link:
         link.connect(timeout=0.0)  # connects in the background; states wait for it
@@ -88,8 +98,10 @@ def run(options: argparse.Namespace, stop: threading.Event) -> int:
             else:
                 unsent += 1
             schedule.done('state', time.monotonic())
+        trip = (f', round trip p50 {np.percentile(round_trips, 50) * 1e3:.2f} ms, p99 '
+                f'{np.percentile(round_trips, 99) * 1e3:.2f} ms' if round_trips else '')
         print(f'stand_in_robot: sent {sent} states ({unsent} while the broker was away), '
-              f'read {link.received["odom"]} virtual odometries, '
+              f'read {link.received["odom"]} virtual odometries over MQTT{trip}; '
               f'{link.connection.disconnects} disconnects', flush=True)
     return 0
 
