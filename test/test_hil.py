@@ -2,6 +2,7 @@
 cmd_vel in its own process, the twin's dynamics replay the recorded commands, the verdict."""
 
 import json
+import sys
 
 import pytest
 
@@ -78,3 +79,22 @@ def test_cli_live_drives_nothing_of_its_own(tmp_path, capsys):
 def test_cli_bad_arguments_exit_2_with_the_reason(argv, message, capsys, tmp_path):
     assert hil_main([*argv, '-o', str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_controller_as_a_ros_node_is_recorded_and_validated(tmp_path):
+    # The controller is a node of its own (twin_scenario_controller around go_to_goal): its
+    # cmd_vel drives the stand-in; the commands are recorded as they arrive.
+    node = [sys.executable, '-m', 'twin_bridge.ros.scenario_controller_node', '--ros-args',
+            '-p', 'controller:=twin_bridge.scenarios.controllers:go_to_goal',
+            '-p', 'controller_args:=\'{"speed": 0.5}\'', '-p', 'goal_x:=1.5', '-p', 'goal_y:=0.0',
+            '-p', "scan_topic:=''"]
+    tester = _tester(tmp_path)
+    try:
+        result = tester.test_control_algorithm(node)
+    finally:
+        tester.close()
+    assert result.meta['controller'] == 'node'
+    assert len(result.commands.t) >= 20
+    assert float(result.commands.v.max()) == pytest.approx(0.5, abs=0.01)
+    assert result.physical.x.max() > 1.2
+    assert result.verdict == 'validated', result.comparison.summary()

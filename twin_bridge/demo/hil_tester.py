@@ -147,7 +147,7 @@ class HardwareInLoopTester:
                 return driver.drive(control, self.duration, self.control_period, self.goal,
                                     dead)
             group.spawn('controller', list(control), env=dict(os.environ))
-            return driver.listen(self.duration, dead)
+            return driver.listen(self.duration, self.startup_timeout, dead)
 
     def _compare(self, recording: HilRecording, kind: str) -> HilResult:
         if len(recording.odometry) < 2 or not recording.commands:

@@ -26,6 +26,7 @@ from sensor_msgs.msg import LaserScan
 
 from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.transforms import yaw_from_quat
+from twin_bridge.errors import ConfigError
 from twin_bridge.ros.conversions import (
     ns_to_time,
     odometry_from_msg,
@@ -171,20 +172,25 @@ class HilDriver(PrivateContext):
             return 0.0, 0.0
         return cmd
 
-    def listen(self, duration: float, abort: Callable[[], bool] | None = None) -> HilRecording:
-        """Record ``duration`` s of the commands a ROS controller node publishes on
-        ``cmd_vel_topic`` (driving starts with the first of them, or now)."""
+    def listen(self, duration: float, startup_timeout: float = 60.0,
+               abort: Callable[[], bool] | None = None) -> HilRecording:
+        """Record the commands a ROS controller node publishes on ``cmd_vel_topic``: driving
+        starts with the first of them (waited for up to ``startup_timeout`` s) and lasts
+        ``duration`` s. :raise ConfigError: no command came"""
         msg_type = TwistStamped if self.stamped else Twist
         self.node.create_subscription(msg_type, self.cmd_vel_topic, self._on_command,
                                       qos_profile('sensor_data', 50))
         self._recording_commands = True
-        self.recording.start = time.time()
-        self.spin_until(lambda: False, duration, abort)
+        rec = self.recording
+        if not self.spin_until(lambda: bool(rec.commands), startup_timeout, abort):
+            self._recording_commands = False
+            raise ConfigError(f'HIL: the controller node published nothing on '
+                              f'{self.cmd_vel_topic} within {startup_timeout:g} s')
+        rec.start = rec.commands[0][0]
+        self.spin_until(lambda: False, duration - (time.time() - rec.start), abort)
         self._recording_commands = False
-        if self.recording.commands:
-            self.recording.start = self.recording.commands[0][0]
         self.stop_robot()
-        return self.recording
+        return rec
 
     def stop_robot(self) -> None:
         """Publish a zero command (recorded) and keep recording odometry a moment."""
