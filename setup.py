@@ -54,6 +54,8 @@ setup(
             'twin_record = twin_bridge.ros.record_cli:main',
             'twin_scenarios = twin_bridge.scenarios.cli:main',
             'twin_replay = twin_bridge.recording.replay_cli:main',
+            'twin_hil = twin_bridge.demo.hil_cli:main',
+            'twin_scenario_controller = twin_bridge.ros.scenario_controller_node:main',
             'twin_fleet = twin_bridge.ros.fleet_node:main',
             'twin_mqtt = twin_bridge.ros.mqtt_bridge_node:main',
             'twin_fit_noise = twin_bridge.learning.noise_fit_cli:main',
