@@ -29,6 +29,9 @@ from twin_bridge.learning.randomization import Randomization, Variation, apply_v
 
 __all__ = ['NavBatch']
 
+# Physics steps at rest after placing the robot, before an episode's first observation.
+_SETTLE_STEPS = 10
+
 
 class NavBatch:
     """``num`` copies of the task on one scene (see the module doc).
@@ -159,6 +162,7 @@ class NavBatch:
         d.qpos[a:a + 3] = (start[0], start[1], s.base_height)
         d.qpos[a + 3:a + 7] = (math.cos(0.5 * start[2]), 0.0, 0.0, math.sin(0.5 * start[2]))
         d.ctrl[s.hold_act] = s.hold_target
+        mujoco.mj_step(m, d, _SETTLE_STEPS)  # wheels and caster come to rest on the floor
         self._sense(i)
         self.goal[i] = goal
         self.steps[i] = 0

@@ -33,8 +33,8 @@ class NavConfig:
     lidar_range: float = 4.0
     max_linear: float = 0.5
     max_angular: float = 1.5
-    timestep: float = 0.01
-    frame_skip: int = 5
+    timestep: float = 0.005
+    frame_skip: int = 10
     goal_distance: tuple[float, float] = (1.0, 3.0)
     goal_tolerance: float = 0.25
     goal_line_of_sight: bool = True

@@ -75,7 +75,7 @@ class TwinNavEnv(gym.Env):
     ``Box(-1, 1, (2,), float32)``: forward speed and yaw rate, scaled to ``max_linear`` m/s and
     ``max_angular`` rad/s (lowered to the wheels' velocity limits) and turned into wheel
     joint velocities through the wheel geometry. NaN or values outside [-1, 1] raise
-    ``ValueError``. A new action applies for ``frame_skip`` physics steps (default 5 x 10 ms:
+    ``ValueError``. A new action applies for ``frame_skip`` physics steps (default 10 x 5 ms:
     20 Hz).
 
     ## Observation Space

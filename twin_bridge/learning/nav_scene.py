@@ -63,7 +63,7 @@ class NavScene:
 
     def __init__(self, world: str | Path = 'warehouse',
                  robot: RobotDescription | str | Path | None = None, *,
-                 timestep: float = 0.01, spare_obstacles: int = 0) -> None:
+                 timestep: float = 0.005, spare_obstacles: int = 0) -> None:
         if not isinstance(robot, RobotDescription):
             robot = load_robot_description(robot or default_robot_path())
         if robot.lidar is None:
