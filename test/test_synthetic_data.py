@@ -3,7 +3,12 @@ the MCAP and Parquet files read back without twin_bridge, determinism, bad confi
 
 import json
 import os
+from pathlib import Path
+import re
 import signal
+import subprocess
+import sys
+import time
 
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
@@ -15,6 +20,7 @@ from scan_room import BOXES, CIRCLES, ROOM, SEARCH
 import yaml
 
 from twin_bridge.errors import ConfigError
+from twin_bridge.learning.noise_fit_cli import main as fit_main
 from twin_bridge.learning.synthetic_cli import main as synth_main
 from twin_bridge.learning.synthetic_cli import write_dataset
 from twin_bridge.learning.synthetic_config import SyntheticConfig, load_synthetic_config
@@ -195,9 +201,45 @@ def test_the_cli_writes_both_files(tmp_path, capsys):
 
 
 def test_the_shipped_config_loads_and_generates_in_the_warehouse():
-    from pathlib import Path
     config = load_synthetic_config(Path(__file__).resolve().parent.parent / 'config'
                                    / 'synthetic_data.yaml').replace(samples=3)
     samples = list(SyntheticScanGenerator(config))
     assert len(samples) == 3 and len({s.layout for s in samples}) == 3
     assert all(len(s.shifts) == 7 and np.mean(s.hit >= 0) > 0.9 for s in samples)
+
+
+def test_twin_synth_process_stops_cleanly_on_sigint(tmp_path):
+    config = tmp_path / 'c.yaml'  # the scan room's model:// path
+    config.write_text(yaml.safe_dump({'search_path': [str(p) for p in SEARCH]}))
+    cmd = [sys.executable, '-m', 'twin_bridge.learning.synthetic_cli', '-n', '1000000',
+           '--world', str(ROOM), '--config', str(config), '--mcap', str(tmp_path / 'bag'),
+           '--parquet', str(tmp_path / 'd.parquet')]
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        seen = ''
+        while not any(int(n) > 0 for n in re.findall(r'(\d+)/1000000', seen[-200:])):
+            assert time.monotonic() < deadline and proc.poll() is None, seen[-500:]
+            seen += proc.stderr.read(1)  # the tqdm bar: wait until samples are written
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-500:]
+    assert 'interrupted' in err and 'files closed and valid' in err
+    rows = pq.read_table(tmp_path / 'd.parquet').num_rows
+    with Reader(tmp_path / 'bag') as bag:
+        scans = sum(1 for c, _, _ in bag.messages() if c.topic == '/scan')
+    assert 0 < rows == scans < 1_000_000
+
+
+def test_the_clis_have_help(capsys):
+    for cli in (synth_main, fit_main):
+        with pytest.raises(SystemExit) as exc:
+            cli(['--help'])
+        assert exc.value.code == 0
+    assert 'twin_fit_noise' in capsys.readouterr().out
