@@ -101,8 +101,8 @@ class LidarNoise:
         Order: the scan is shifted by the per-scan angular offset (linear interpolation
         between neighbouring hits, nearest beam next to a non-hit), then every hit gets
         bias and noise, then each beam drops out with probability ``dropout``. A hit pushed
-        beyond ``range_max`` becomes ``+inf``, below ``range_min`` ``-inf``; non-hits and NaN
-        stay as they are. Float input keeps its dtype.
+        beyond ``range_max`` becomes ``+inf``, below ``range_min`` ``-inf``; non-hits keep
+        their value unless they drop out, NaN (invalid) stays NaN. Float input keeps its dtype.
 
         :param ranges: 1-D ranges (not modified)
         :param rng: the only source of randomness
@@ -130,7 +130,8 @@ class LidarNoise:
             values[values < range_min] = -np.inf
             out[hit] = values
         if self.dropout > 0:
-            out[rng.random(out.shape[0]) < self.dropout] = np.inf
+            dropped = rng.random(out.shape[0]) < self.dropout
+            out[dropped & ~np.isnan(out)] = np.inf
         return out.astype(dtype, copy=False)
 
 
