@@ -69,6 +69,9 @@ def test_dropout_rate_and_determinism():
     np.testing.assert_array_equal(a, b)
     assert np.mean(a == np.inf) == pytest.approx(0.2, abs=0.01)
     assert np.all(a[np.isfinite(a)] == 3.0)
+    every = LidarNoise(dropout=1.0).apply(np.array([np.nan, 1.0, -np.inf]),
+                                          np.random.default_rng(0), 12.0)
+    assert np.isnan(every[0]) and np.all(every[1:] == np.inf)
 
 
 def test_angle_jitter_shifts_the_scan_by_a_fraction_of_a_beam():
