@@ -37,7 +37,6 @@ from twin_bridge.ros.conversions import (
 )
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.ros.shutdown import shut_down_by_signal
-from twin_bridge.twin.node_config import parameter_help
 
 WARN_THROTTLE_S = 5.0
 
@@ -138,6 +137,11 @@ class MqttBridgeNode(Node):
 
 
 def _parse_cli(argv: list[str]) -> None:
+    epilog = None
+    if '-h' in argv or '--help' in argv:  # node_config imports the simulator: only for help
+        from twin_bridge.twin.node_config import parameter_help
+        epilog = '\n'.join(['ROS parameters (set with --ros-args -p name:=value), default in ():',
+                            *parameter_help(PARAMETERS)])
     parser = argparse.ArgumentParser(
         prog='twin_mqtt', formatter_class=argparse.RawDescriptionHelpFormatter,
         description=textwrap.fill(
@@ -147,8 +151,7 @@ def _parse_cli(argv: list[str]) -> None:
             'virtual/joint_states and virtual/scan go back as JSON on '
             '<prefix>/<robot>/virtual/... (odom and joint_states retained, QoS 1). No '
             'commands are sent to the robots. Parameters also in config/twin_mqtt.yaml.', 100),
-        epilog='\n'.join(['ROS parameters (set with --ros-args -p name:=value), default in ():',
-                          *parameter_help(PARAMETERS)]))
+        epilog=epilog)
     parser.parse_args(argv)
 
 
