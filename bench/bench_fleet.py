@@ -154,7 +154,7 @@ def measure(group: ProcessGroup, twins: list, n: int, options: argparse.Namespac
                                        '--rate', str(options.rate)])
     try:
         with ObserverSession(streams, node_name=f'fleet_observer_{tag}',
-                             diagnostics_topic=None) as obs:
+                             diagnostics_topic='/diagnostics') as obs:
             if not obs.spin_until(lambda: all(obs.node.count(s) for s in streams),
                                   options.startup_timeout, abort=group.dead):
                 dead = '\n'.join(f'{p.name}: {p.tail()}' for p in group.dead())
@@ -169,7 +169,8 @@ def measure(group: ProcessGroup, twins: list, n: int, options: argparse.Namespac
             after = [cpu_and_rss(pid) for pid in pids]
             result = {'cpu_percent': sum(100 * (a[0] - b[0]) / elapsed
                                          for a, b in zip(after, before, strict=True)),
-                      'rss_mb': sum(a[1] for a in after) / 2**20}
+                      'rss_mb': sum(a[1] for a in after) / 2**20,
+                      'in_twin_p99': _in_twin_p99(obs.node.diagnostics, n, options)}
             for s in STREAMS:
                 lat, times = [], []
                 for label in streams:
@@ -191,6 +192,16 @@ def measure(group: ProcessGroup, twins: list, n: int, options: argparse.Namespac
     finally:
         group.stop(load.name)
     return result
+
+
+def _in_twin_p99(diagnostics: dict, n: int, options: argparse.Namespace) -> float:
+    """The fleet twin's own input-receipt -> publish p99 (ms) of virtual/odom, worst of the
+    observed robots, from its /diagnostics (NaN for the single twins: their statuses share
+    one name)."""
+    values = [diagnostics.get(f'{ns}/twin_fleet: virtual/odom', {}).get('values', {})
+              .get('latency_ms.p99') for ns in observed(n, options.observe)]
+    values = [float(v) for v in values if v not in (None, 'nan')]
+    return max(values) if values else float('nan')
 
 
 def fleet_point(group: ProcessGroup, n: int, options: argparse.Namespace,
@@ -239,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n, point in result['points'].items():
         for who, r in point.items():
-            rows.append([f'{n} {who}', *(r[s]['p99'] for s in STREAMS), r['odom']['p50'],
+            rows.append([f'{n} {who}', *(r[s]['p99'] for s in STREAMS), r['in_twin_p99'],
+                         r['odom']['p50'],
                          max(r[s]['max'] for s in STREAMS), r['odom']['slope_ms_per_s'],
                          min(r[s]['delivered'] for s in STREAMS) * 100, r['cpu_percent'],
                          r['rss_mb']])
@@ -247,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
           f'360-beam scans out, {options.duration:g} s per point (latency ms, end to end; '
           f'up to {options.observe} robots observed; single = N twin_bridge processes, run '
           f'for N <= {options.baseline_max} only)')
-    print(format_table(['robots', 'odom p99', 'joints p99', 'scan p99', 'odom p50', 'max',
+    print(format_table(['robots', 'odom p99', 'joints p99', 'scan p99', 'in-twin p99',
+                        'odom p50', 'max',
                         'trend ms/s', 'delivered %', 'CPU %', 'RSS MB'], rows))
     print('\nTargets:')
     for n, point in result['points'].items():

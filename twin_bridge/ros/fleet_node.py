@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+import gc
 import sys
 import threading
 import time
@@ -222,6 +223,10 @@ def main(args: list[str] | None = None) -> int:
     try:
         node = FleetTwinNode()
         executor.add_node(node)
+        # The models, descriptions and modules built so far live as long as the process:
+        # out of the collector's reach, a full collection no longer walks them (measured:
+        # 23 ms per full collection with 20 robots, a stall every few seconds).
+        gc.freeze()
         node.start()
         while rclpy.ok():  # the events executor's spin() ran no callback here: spin_once
             executor.spin_once(timeout_sec=0.2)
