@@ -43,6 +43,9 @@ def test_the_user_connects_anonymous_and_wrong_password_are_refused(broker):
     wrong = _connection(settings_for(broker, password_file='', password='wrong'), 'wrong')
     try:
         assert good.wait_connected(TIMEOUT)
+        began = time.monotonic()
+        assert not wrong.wait_connected(TIMEOUT)  # a refusal ends the wait at once
+        assert time.monotonic() - began < TIMEOUT / 2
         assert wait_until(lambda: anonymous.refusals >= 1 and wrong.refusals >= 1, TIMEOUT)
         assert not anonymous.connected and not wrong.connected
         assert 'Not authorized' in wrong.last_error and 'Not authorized' in anonymous.last_error

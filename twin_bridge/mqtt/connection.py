@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import socket
 import ssl
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -54,6 +55,7 @@ class MqttConnection:
         self._on_connection = on_connection
         self._log = log or (lambda text: None)
         self._connected = threading.Event()
+        self._refused = threading.Event()  # the broker's last answer was a refusal
         self.connects = 0
         self.disconnects = 0
         self.refusals = 0
@@ -95,8 +97,13 @@ class MqttConnection:
         self._started = True
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s for the broker to accept this client."""
-        return self._connected.wait(timeout)
+        """Wait up to ``timeout`` s for the broker to accept this client; False at once when
+        it refuses it (bad credentials: :attr:`last_error` says why)."""
+        deadline = time.monotonic() + timeout
+        while not self._connected.wait(min(0.02, max(deadline - time.monotonic(), 0.0))):
+            if self._refused.is_set() or time.monotonic() >= deadline:
+                return False
+        return True
 
     def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> bool:
         """Send ``payload``; False (and counted in :attr:`dropped`) when it cannot go now:
@@ -131,10 +138,12 @@ class MqttConnection:
                         reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
             self.refusals += 1
+            self._refused.set()
             self.last_error = f'refused by {self.settings.describe()}: {reason_code}'
             self._log(self.last_error)
             return
         self.connects += 1
+        self._refused.clear()
         if self.subscriptions:
             client.subscribe(list(self.subscriptions.items()))
         self._connected.set()
