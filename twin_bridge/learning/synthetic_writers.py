@@ -18,8 +18,9 @@ topic                     type                         content
 
 The Parquet file has one row per sample: ``sample``, ``stamp_ns``, ``layout``, ``x``, ``y``,
 ``yaw``, ``lidar_x``/``_y``/``_z``/``_yaw``, list columns ``ranges``, ``true_ranges``
-(float32), ``hit_model``, ``hit_link`` (strings, ``""``: no return), and JSON strings
-``shifts`` and ``noise``; the schema metadata key ``twin_bridge`` holds the lidar geometry.
+(float32), ``hit_model``, ``hit_link`` (dictionary-encoded strings, ``""``: no return), and
+JSON strings ``shifts`` and ``noise``; the schema metadata key ``twin_bridge`` holds the lidar
+geometry.
 Rows are written in row groups, so closing after an interrupt leaves a valid file.
 """
 
@@ -124,11 +125,16 @@ class McapSampleWriter:
 class ParquetSampleWriter:
     """A Parquet file of samples, one row each, written ``row_group`` rows at a time.
 
+    The per-beam columns are built from whole arrays (no per-beam Python objects); the
+    model and link names are dictionary-encoded strings (read back as plain strings).
+
     :param path: the ``.parquet`` file (parent folders are created)
     :param info: :meth:`SyntheticScanGenerator.describe`
     :param targets: the generator's ``(model, link)`` targets
     :param row_group: rows buffered before a row group is written
     """
+
+    _SCALARS = ('x', 'y', 'yaw', 'lidar_x', 'lidar_y', 'lidar_z', 'lidar_yaw')
 
     def __init__(self, path: str | Path, info: dict[str, Any],
                  targets: list[tuple[str, str]], row_group: int = 64) -> None:
@@ -137,43 +143,61 @@ class ParquetSampleWriter:
         self._pa = pa
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        names = pa.dictionary(pa.int32(), pa.string())
         self.schema = pa.schema(
             [('sample', pa.int64()), ('stamp_ns', pa.int64()), ('layout', pa.int32()),
-             *((n, pa.float64()) for n in ('x', 'y', 'yaw', 'lidar_x', 'lidar_y', 'lidar_z',
-                                           'lidar_yaw')),
+             *((n, pa.float64()) for n in self._SCALARS),
              ('ranges', pa.list_(pa.float32())), ('true_ranges', pa.list_(pa.float32())),
-             ('hit_model', pa.list_(pa.string())), ('hit_link', pa.list_(pa.string())),
+             ('hit_model', pa.list_(names)), ('hit_link', pa.list_(names)),
              ('shifts', pa.string()), ('noise', pa.string())],
             metadata={'twin_bridge': json.dumps(info)})
-        self._models = np.array([m for m, _ in targets] + [''], dtype=object)
-        self._links = np.array([link for _, link in targets] + [''], dtype=object)
+        # index len(targets) is "no return" (hit == -1 wraps to it)
+        self._models = pa.array([m for m, _ in targets] + [''], pa.string())
+        self._links = pa.array([link for _, link in targets] + [''], pa.string())
+        self._miss = len(targets)
         self._writer = pq.ParquetWriter(self.path, self.schema, compression='zstd')
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[LabelledScan] = []
         self._row_group = max(1, int(row_group))
         self.count = 0
 
     def write(self, sample: LabelledScan) -> None:
         """Append one sample (written with the next full row group or on close)."""
-        row: dict[str, Any] = {'sample': sample.index, 'stamp_ns': sample.stamp_ns,
-                               'layout': sample.layout}
-        row.update(zip(('x', 'y', 'yaw'), map(float, sample.pose), strict=True))
-        row.update(zip(('lidar_x', 'lidar_y', 'lidar_z', 'lidar_yaw'),
-                       map(float, sample.lidar_pose), strict=True))
-        row['ranges'] = sample.ranges
-        row['true_ranges'] = sample.true_ranges
-        row['hit_model'] = self._models[sample.hit].tolist()
-        row['hit_link'] = self._links[sample.hit].tolist()
-        row['shifts'] = json.dumps({k: list(v) for k, v in sample.shifts.items()})
-        row['noise'] = json.dumps(sample.noise.to_mapping())
-        self._rows.append(row)
+        self._rows.append(sample)
         self.count += 1
         if len(self._rows) >= self._row_group:
             self._flush()
 
+    def _lists(self, values: np.ndarray, lengths: list[int], dictionary: Any = None) -> Any:
+        pa = self._pa
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+        flat = (pa.array(values) if dictionary is None
+                else pa.DictionaryArray.from_arrays(pa.array(values), dictionary))
+        return pa.ListArray.from_arrays(offsets, flat)
+
     def _flush(self) -> None:
-        if self._rows:
-            self._writer.write_table(self._pa.Table.from_pylist(self._rows, schema=self.schema))
-            self._rows.clear()
+        rows = self._rows
+        if not rows:
+            return
+        pa = self._pa
+        lengths = [len(r.ranges) for r in rows]
+        hits = np.concatenate([r.hit for r in rows]).astype(np.int32)
+        hits[hits < 0] = self._miss
+        poses = np.array([np.r_[r.pose, r.lidar_pose] for r in rows])
+        columns = [pa.array([r.index for r in rows], pa.int64()),
+                   pa.array([r.stamp_ns for r in rows], pa.int64()),
+                   pa.array([r.layout for r in rows], pa.int32()),
+                   *(pa.array(poses[:, k]) for k in range(len(self._SCALARS))),
+                   self._lists(np.concatenate([r.ranges for r in rows]).astype(np.float32),
+                               lengths),
+                   self._lists(np.concatenate([r.true_ranges for r in rows])
+                               .astype(np.float32), lengths),
+                   self._lists(hits, lengths, self._models),
+                   self._lists(hits, lengths, self._links),
+                   pa.array([json.dumps({k: list(v) for k, v in r.shifts.items()})
+                             for r in rows], pa.string()),
+                   pa.array([json.dumps(r.noise.to_mapping()) for r in rows], pa.string())]
+        self._writer.write_table(pa.Table.from_arrays(columns, schema=self.schema))
+        rows.clear()
 
     def close(self) -> None:
         """Write the buffered rows and the footer (idempotent)."""
