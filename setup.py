@@ -60,6 +60,8 @@ setup(
             'twin_mqtt = twin_bridge.ros.mqtt_bridge_node:main',
             'twin_fit_noise = twin_bridge.learning.noise_fit_cli:main',
             'twin_synth = twin_bridge.learning.synthetic_cli:main',
+            'twin_train = twin_bridge.learning.train_cli:main',
+            'twin_policy = twin_bridge.ros.policy_node:main',
         ],
     },
 )
