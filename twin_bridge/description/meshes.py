@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from twin_bridge.description.mesh_cache import content_key, load_arrays, store_arrays
 from twin_bridge.errors import ResourceNotFoundError, WorldLoadError
 
 __all__ = ['MESH_SUFFIXES', 'TriangleMesh', 'load_mesh']
@@ -17,6 +18,8 @@ __all__ = ['MESH_SUFFIXES', 'TriangleMesh', 'load_mesh']
 MESH_SUFFIXES = ('.stl', '.obj', '.dae', '.glb', '.gltf')
 # A flat mesh gets one extra vertex this far off its plane, so a convex hull exists.
 FLAT_MESH_THICKNESS = 1e-4
+# Bump when _parse changes what it returns: disk-cached meshes of older versions are ignored.
+_PARSER_VERSION = 'meshes-1'
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,23 @@ def load_mesh(path: str | Path, scale: tuple[float, float, float] = (1.0, 1.0, 1
 
 @lru_cache(maxsize=64)
 def _read(path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unscaled ``(vertices, faces)`` of a file; cached per path and modification time."""
+    """Unscaled ``(vertices, faces)`` of a file; cached per path and modification time in the
+    process, and on disk by the file's content (:mod:`mesh_cache`), so a new process reads a
+    large COLLADA file as fast as a small array file."""
+    key = content_key(_PARSER_VERSION, Path(path).suffix.lower(), Path(path).read_bytes())
+    stored = load_arrays('meshes', key)
+    if stored is not None and {'vertices', 'faces'} <= set(stored):
+        vertices, faces = stored['vertices'], stored['faces']
+    else:
+        vertices, faces = _parse(path)
+        store_arrays('meshes', key, {'vertices': vertices, 'faces': faces})
+    vertices.setflags(write=False)
+    faces.setflags(write=False)
+    return vertices, faces
+
+
+def _parse(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read a mesh file with trimesh (COLLADA units applied)."""
     import trimesh
 
     collada = path.lower().endswith('.dae')
@@ -85,8 +104,6 @@ def _read(path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
         raise WorldLoadError(f'{path}: mesh has non-finite vertices')
     if path.lower().endswith('.dae'):
         vertices = vertices * _collada_unit(path)
-    vertices.setflags(write=False)
-    faces.setflags(write=False)
     return vertices, faces
 
 

@@ -44,7 +44,10 @@ class EmbeddedBackend(SimulatorBackend):
     the robot are compiled once into one model; names are resolved to index arrays once.
     :meth:`mirror` writes the base pose and joint positions and marks kinematics stale;
     sensing brings them up to date with ``mj_kinematics`` only. :meth:`scan` is one batched
-    ``mj_multiRay`` from the lidar's sensor pose that ignores the robot's own geoms.
+    ``mj_multiRay`` from the lidar's sensor pose into a :class:`ScanScene` (the world's
+    lidar-visible geoms in spatial cells, so its cost follows the geometry in range); the
+    robot's own geoms and the convex parts of decomposed meshes are never hit.
+    :meth:`point_cloud` casts every ring of a 3D lidar the same way.
 
     Scans: ``scan_time`` is ``1 / update_rate``; ``time_increment`` is 0 because every beam is
     cast at the same instant (no motion skew to correct for).
@@ -56,6 +59,8 @@ class EmbeddedBackend(SimulatorBackend):
     :param search_path: extra directories for ``model://`` look-ups
     :param lidar_noise: add the Gaussian noise the lidar tag describes (default on)
     :param timestep: dynamics step (s); ``None`` keeps the world's
+    :param decompose_meshes: concave static meshes collide as their convex parts (CoACD,
+        cached on disk) rather than as their hulls; rays always hit the exact triangles
     :raise ResourceNotFoundError: the world (or a file it needs) does not exist
     :raise WorldLoadError: the world cannot be loaded
     :raise RobotDescriptionError: the robot cannot be simulated
@@ -64,13 +69,15 @@ class EmbeddedBackend(SimulatorBackend):
 
     def __init__(self, world: str | Path | mujoco.MjSpec, robot: RobotDescription, *,
                  lidar_seed: int | None = None, search_path: list[Path] | None = None,
-                 lidar_noise: bool = True, timestep: float | None = None) -> None:
+                 lidar_noise: bool = True, timestep: float | None = None,
+                 decompose_meshes: bool = True) -> None:
         self.world_description = None
         if isinstance(world, mujoco.MjSpec):
             spec = world
         else:
-            spec, self.world_description = load_world_spec(find_world(str(world)),
-                                                           search_path=search_path)
+            spec, self.world_description = load_world_spec(
+                find_world(str(world)), search_path=search_path,
+                decompose_meshes=decompose_meshes)
         self._robot = robot
         frame = spec.worldbody.add_frame()
         spec.attach(robot_spec(robot), prefix=ROBOT_PREFIX, frame=frame)

@@ -11,6 +11,7 @@ from twin_bridge.core.transforms import Pose, quat_to_matrix, quat_xyzw_to_wxyz
 from twin_bridge.description.meshes import load_mesh
 from twin_bridge.description.primitive_meshes import cone_mesh
 from twin_bridge.description.sdf_world import Collision, Joint, Link, WorldDescription, parse_world
+from twin_bridge.embedded.convex_decomposition import convex_parts
 from twin_bridge.errors import TwinBridgeError, WorldLoadError
 
 __all__ = ['CONTACT_GEOM_GROUP', 'WORLD_GEOM_GROUP', 'build_world_spec', 'load_world_spec',
@@ -33,20 +34,22 @@ _GEOM_TYPES = {
 }
 
 
-def load_world_spec(path: str | Path, *, search_path: list[Path] | None = None
-                    ) -> tuple[mujoco.MjSpec, WorldDescription]:
+def load_world_spec(path: str | Path, *, search_path: list[Path] | None = None,
+                    decompose_meshes: bool = True) -> tuple[mujoco.MjSpec, WorldDescription]:
     """Parse an SDF world and build its MuJoCo spec (see :func:`build_world_spec`).
 
     :param path: world file, or the name of a world shipped in this package's ``worlds/``
     :param search_path: extra ``model://`` directories, searched first
+    :param decompose_meshes: split concave static meshes into convex parts for contacts
     :raise ResourceNotFoundError: missing world, model or mesh file
     :raise WorldLoadError: anything in the world that cannot be loaded, naming file and element
     """
     world = parse_world(path, search_path=search_path)
-    return build_world_spec(world), world
+    return build_world_spec(world, decompose_meshes=decompose_meshes), world
 
 
-def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
+def build_world_spec(world: WorldDescription, *, decompose_meshes: bool = True
+                     ) -> mujoco.MjSpec:
     """A MuJoCo spec with the world's collision geometry and nothing else.
 
     Static links' geoms are attached to the world body at their world pose. Each link of a
@@ -60,6 +63,12 @@ def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
     (``model::link::collision``), so repeated SDF names never clash. ``option.timestep`` is
     the world's ``max_step_size`` (if given) and ``option.gravity`` its gravity. Meshes
     become mesh assets holding their vertices (no file references).
+
+    MuJoCo collides a mesh as its convex hull. With ``decompose_meshes``, a concave static
+    mesh (a room modelled as one mesh) keeps its exact triangles for ray casts only
+    (``contype``/``conaffinity`` 0) and collides through its convex parts
+    (:func:`~twin_bridge.embedded.convex_decomposition.convex_parts`, cached on disk), added
+    at the same pose in :data:`CONTACT_GEOM_GROUP`, which the lidar never casts against.
     The caller adds the robot and compiles.
     """
     spec = mujoco.MjSpec()
@@ -78,7 +87,7 @@ def build_world_spec(world: WorldDescription) -> mujoco.MjSpec:
         if link.static:
             for collision in link.collisions:
                 _add_geom(spec, spec.worldbody, link.pose.compose(collision.pose), collision,
-                          meshes)
+                          meshes, decompose=decompose_meshes)
             continue
         joint = carried_by.get(link.name)
         if joint is None or joint.parent == 'world' or links[joint.parent].static:
@@ -173,7 +182,7 @@ def _balanced(moments: np.ndarray, link: Link) -> np.ndarray:
 
 
 def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: Collision,
-              meshes: dict[tuple, str]) -> mujoco.MjsGeom:
+              meshes: dict[tuple, str], decompose: bool = False) -> mujoco.MjsGeom:
     geometry = collision.geometry
     kind = geometry.kind
     orientation = pose.orientation
@@ -198,7 +207,34 @@ def _add_geom(spec: mujoco.MjSpec, body: mujoco.MjsBody, pose: Pose, collision: 
         geom.meshname = _mesh_asset(spec, collision, meshes)
     if collision.mu is not None:
         geom.friction = [collision.mu, geom.friction[1], geom.friction[2]]
+    if decompose and kind == 'mesh':
+        parts = _part_assets(spec, collision, meshes)
+        if parts:  # the exact mesh for rays only; its convex parts collide
+            geom.contype = geom.conaffinity = 0
+            for k, part in enumerate(parts):
+                body.add_geom(name=f'{collision.name}::convex{k}',
+                              type=mujoco.mjtGeom.mjGEOM_MESH, meshname=part, pos=geom.pos,
+                              quat=geom.quat, group=CONTACT_GEOM_GROUP, friction=geom.friction)
     return geom
+
+
+def _part_assets(spec: mujoco.MjSpec, collision: Collision, meshes: dict[tuple, str]
+                 ) -> list[str]:
+    """Mesh assets of the convex parts of a concave collision mesh (none: convex enough)."""
+    geometry = collision.geometry
+    key = ('parts', str(geometry.mesh_path), geometry.scale)
+    if key not in meshes:
+        mesh = load_mesh(geometry.mesh_path, geometry.scale)
+        parts = convex_parts(mesh, f'{collision.source}: {Path(geometry.mesh_path).name}') or ()
+        base = meshes[(str(geometry.mesh_path), geometry.scale)]
+        names = []
+        for k, part in enumerate(parts):
+            names.append(f'{base}_convex{k}')
+            spec.add_mesh(name=names[-1], uservert=part.vertices.ravel().tolist(),
+                          userface=part.faces.ravel().tolist(),
+                          inertia=mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL)
+        meshes[key] = '\n'.join(names)
+    return [name for name in meshes[key].split('\n') if name]
 
 
 def _mesh_asset(spec: mujoco.MjSpec, collision: Collision, meshes: dict[tuple, str]) -> str:
