@@ -10,9 +10,17 @@ import threading
 import time
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
+from twin_bridge.errors import ConfigError
 from twin_bridge.mqtt.broker_settings import BrokerSettings
+
+try:
+    import paho.mqtt.client as mqtt
+    _PAHO_2 = hasattr(mqtt, 'CallbackAPIVersion')
+except ImportError:  # an optional dependency: only robots over MQTT need it
+    mqtt, _PAHO_2 = None, False
+
+#: How to get what this module needs (Ubuntu 24.04's python3-paho-mqtt is 1.6: too old).
+PAHO_HINT = 'robots over MQTT need paho-mqtt 2.x: pip install "paho-mqtt>=2.0,<3"'
 
 __all__ = ['MqttConnection']
 
@@ -49,6 +57,8 @@ class MqttConnection:
                  on_connection: Callable[[bool], None] | None = None,
                  log: Callable[[str], None] | None = None,
                  will: tuple[str, bytes] | None = None) -> None:
+        if not _PAHO_2:
+            raise ConfigError(PAHO_HINT)
         self.settings = settings
         self.subscriptions = dict(subscriptions or {})
         self._on_message = on_message
