@@ -19,7 +19,8 @@ from rosbags.rosbag2 import Reader
 from scan_room import BOXES, CIRCLES, ROOM, SEARCH
 import yaml
 
-from twin_bridge.errors import ConfigError
+from twin_bridge.description.robot_description import default_robot_path, load_robot_description
+from twin_bridge.errors import ConfigError, ResourceNotFoundError
 from twin_bridge.learning.noise_fit_cli import main as fit_main
 from twin_bridge.learning.synthetic_cli import main as synth_main
 from twin_bridge.learning.synthetic_cli import write_dataset
@@ -166,6 +167,11 @@ def test_bad_worlds_obstacles_and_bounds_are_clear_errors(tmp_path):
     with pytest.raises(ConfigError, match="move_obstacles: names: no obstacle 'shelf'.*cube"):
         SyntheticScanGenerator(_room_config(move_obstacles={'names': ['shelf'],
                                                             'max_shift': 1}))
+    no_lidar = load_robot_description(default_robot_path(), {'lidar': 'false'})
+    with pytest.raises(ConfigError, match='robot: .*has no lidar'):
+        SyntheticScanGenerator(_room_config(), no_lidar)
+    with pytest.raises(ResourceNotFoundError, match='no_such_world'):
+        SyntheticScanGenerator(_room_config(world='no_such_world'))
     walled_in = SyntheticScanGenerator(_room_config(bounds=[4.05, 4.15, -1, 1]))
     with pytest.raises(ConfigError, match='bounds: no robot pose'):
         walled_in.next_sample()
