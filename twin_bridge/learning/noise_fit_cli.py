@@ -31,8 +31,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument('--world', default='warehouse', help='shipped world name or SDF path')
     parser.add_argument('--robot', default=None, help='URDF/xacro (default: the package\'s)')
     parser.add_argument('--namespace', default='', help='the robot\'s topic namespace')
+    parser.add_argument('--residual-topic', default=RESIDUAL_TOPIC,
+                        help='recorded residuals (sensor_msgs/LaserScan)')
     parser.add_argument('--replay', action='store_true',
-                        help=f'replay even when the bag has {RESIDUAL_TOPIC}')
+                        help='replay even when the bag has the residual topic')
     parser.add_argument('--ks-target', type=float, default=0.02,
                         help='keep a single Gaussian within this KS distance (default 0.02)')
     ns = parser.parse_args(argv)
@@ -47,6 +49,7 @@ def main(args: list[str] | None = None) -> int:
     try:
         fit = fit_lidar_noise_from_bag(ns.bag, ns.world, ns.robot,
                                        topics=ReplayTopics.under(ns.namespace),
+                                       residual_topic=ns.residual_topic,
                                        use_recorded=not ns.replay, ks_target=ns.ks_target)
         path = write_noise_file(fit, ns.output, ns.bag)
     except (TwinBridgeError, ValueError, OSError) as exc:
