@@ -23,6 +23,7 @@ from twin_bridge.demo.drift_record import (
     collect_drift,
 )
 from twin_bridge.demo.drift_view import drift_progress, drift_table
+from twin_bridge.demo.fleet_demo import check_fleet_options, run_fleet
 from twin_bridge.demo.mqtt_demo import check_mqtt_options, mqtt_robot_line, start_mqtt_robot
 from twin_bridge.demo.process_group import ProcessGroup
 from twin_bridge.demo.report import (
@@ -115,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
                              'a password on a free loopback port, the robot publishing JSON, '
                              'twin_mqtt turning it into ROS topics for the twin and the twin\'s '
                              'virtual/* back into JSON (README "Robots over MQTT")')
+    parser.add_argument('--robots', type=int, default=1,
+                        help='N > 1: N stand-in robots, each in its namespace (/robot1 ...), '
+                             'and one fleet twin (twin_fleet) mirroring all of them in one '
+                             'world where they see each other (README "A twin of the fleet")')
     parser.add_argument('--output', type=Path, default=None,
                         help='report directory; if omitted, reports/demo-<timestamp>/')
     parser.add_argument('--live', action='store_true',
@@ -397,9 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parse_bridge_params(options.bridge_param)
         parse_faults(options.fault, what='--fault')
         check_mqtt_options(options)
+        check_fleet_options(options)
     except (ValueError, ConfigError) as exc:
         parser.error(str(exc))
-    return run(options)
+    return run_fleet(options) if options.robots > 1 else run(options)
 
 
 if __name__ == '__main__':
