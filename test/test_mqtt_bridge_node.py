@@ -118,6 +118,59 @@ def test_mqtt_state_reaches_the_twin_and_its_virtual_odom_comes_back_on_ros_and_
         assert twin.stop() == 0, twin.tail()
 
 
+def test_mqtt_robots_appear_in_the_fleet_twin_like_any_other(broker):
+    """Two MQTT robots served by one twin_fleet: each gets its own twin's odometry back, and
+    one robot's garbage does not disturb the other."""
+    robots = ('m1', 'm2')
+    params = _bridge_params(broker, robots=list(robots), namespaces=[''])
+    fleet = {'robots': ['m1:0,0', 'm2:2,0'], 'world': 'empty', 'diagnostics_period': 0.5}
+    with (RosTestContext('mqtt_fleet') as ros,
+          spawn_node('twin_bridge.ros.mqtt_bridge_node', params=params) as node,
+          spawn_node('twin_bridge.ros.fleet_node', params=fleet) as twin,
+          PhysicalRobotInterface('m1', settings_for(broker)) as m1,
+          PhysicalRobotInterface('m2', settings_for(broker)) as m2):
+        ros_odom = {r: ros.collect(f'/{r}/virtual/odom', Odometry) for r in robots}
+        interfaces = {'m1': m1, 'm2': m2}
+        assert m1.connect(REPLY_TIMEOUT) and m2.connect(REPLY_TIMEOUT)
+        sent = {r: {} for r in robots}
+
+        def both_back() -> bool:
+            for k, (robot, link) in enumerate(interfaces.items()):
+                odom = OdometrySample(np.array([0.1 + k, 0.2 * k, 0.0]),
+                                      np.array([0.0, 0.0, 0.0, 1.0]))
+                stamp = time.time_ns()
+                sent[robot][stamp] = odom
+                link.publish_state(odometry=odom, stamp_ns=stamp)
+            ros.spin_for(0.02)
+            return all(len(ros_odom[r]) >= 3 and interfaces[r].received['odom'] >= 3
+                       for r in robots)
+
+        assert ros.spin_until(both_back, STARTUP_TIMEOUT, process=twin), (
+            f'twin_mqtt:\n{node.tail()}\ntwin_fleet:\n{twin.tail()}')
+        for robot, link in interfaces.items():
+            back = link.virtual('odom')
+            assert back.stamp_ns in sent[robot]  # its own twin, not the other robot's
+            np.testing.assert_allclose(back.position, sent[robot][back.stamp_ns].position)
+            assert back.frame_id == f'{robot}/odom'  # the fleet prefixes frames
+        count = m1.received['odom']
+        m2.connection.publish('twin/m2/state', b'{"schema": 1, "stamp": 5}')  # garbage
+        m2.connection.publish('twin/m2/state', b'not json at all')
+
+        def m1_goes_on() -> bool:
+            stamp = time.time_ns()
+            sent['m1'][stamp] = OdometrySample(np.array([0.3, 0.0, 0.0]),
+                                               np.array([0.0, 0.0, 0.0, 1.0]))
+            m1.publish_state(odometry=sent['m1'][stamp], stamp_ns=stamp)
+            ros.spin_for(0.02)
+            return m1.received['odom'] >= count + 5
+
+        assert ros.spin_until(m1_goes_on, REPLY_TIMEOUT)
+        assert node.stop() == 0 and twin.stop() == 0
+        assert 'mqtt m2: state: received' in node.output()
+        m2_line = next(line for line in node.output().splitlines() if 'mqtt m2: state:' in line)
+        assert 'bad_type=1' in m2_line and 'malformed_json=1' in m2_line, m2_line
+
+
 def test_bad_parameters_and_a_refused_login_are_reported(broker):
     with spawn_node('twin_bridge.ros.mqtt_bridge_node',
                     params=_bridge_params(broker, namespaces=['r2:=/x'])) as bad:
