@@ -42,9 +42,8 @@ class RobotSlot(SimulatorBackend):
         self._robot, self._data, self._lock = robot, data, lock
         self.prefix = prefix
         free = model.joint(prefix + FREE_JOINT_NAME)
-        self._free_qpos = a = int(free.qposadr[0])
+        self._free_qpos = int(free.qposadr[0])
         self._free_dof = int(free.dofadr[0])
-        self._quat = slice(a + 3, a + 7)                    # (w, x, y, z) in qpos
         #: Body id of the robot's root in the model.
         self.root_body = int(model.body(prefix + robot.root_link).id)
         self._start_pos = np.array([start.x, start.y, start.z])
@@ -127,7 +126,9 @@ class RobotSlot(SimulatorBackend):
             qpos[a + 3] = orientation[3]
             qpos[a + 4:a + 7] = orientation[:3]
             # Free joint: linear velocity in the world frame, angular in the body frame.
-            mujoco.mju_rotVecQuat(qvel[d:d + 3], odometry.linear_velocity, qpos[self._quat])
+            # numpy, not mju_rotVecQuat: a MuJoCo call releases the GIL, and taking it back
+            # can wait for the scan thread (up to the interpreter's switch interval).
+            qvel[d:d + 3] = quat_to_matrix(orientation) @ odometry.linear_velocity
             qvel[d + 3:d + 6] = odometry.angular_velocity
 
     def odometry(self) -> OdometrySample | None:
