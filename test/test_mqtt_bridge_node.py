@@ -11,9 +11,11 @@ from nav_msgs.msg import Odometry
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
+from rclpy.qos import qos_profile_sensor_data
 from ros_harness import RosTestContext, spawn_node
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import JointState, LaserScan
 
+from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.core.transforms import quat_from_rpy
 from twin_bridge.mqtt.physical_robot_interface import PhysicalRobotInterface
@@ -93,6 +95,16 @@ def test_mqtt_state_reaches_the_twin_and_its_virtual_odom_comes_back_on_ros_and_
         back = robot.virtual('odom')
         np.testing.assert_allclose(back.position, sent[back.stamp_ns].position, atol=1e-9)
         assert robot.virtual('joint_states').names == JOINTS
+        # the robot's optional scan reaches ROS; the twin's scan comes back over MQTT
+        physical_scan = ros.collect(f'{NAMESPACE}/scan', LaserScan, qos_profile_sensor_data)
+        scan = ScanData('lidar_link', -0.5, 0.5, 0.5, 0.0, 0.1, 0.1, 8.0,
+                        np.array([1.5, np.inf, 2.25], dtype=np.float32))
+        assert ros.spin_until(lambda: robot.publish_scan(scan) and len(physical_scan) > 0,
+                              REPLY_TIMEOUT)
+        assert list(physical_scan.last.ranges) == [1.5, float('inf'), 2.25]
+        assert physical_scan.last.header.frame_id == 'lidar_link'
+        assert ros.spin_until(lambda: robot.virtual('scan') is not None, REPLY_TIMEOUT)
+        assert len(robot.virtual('scan').ranges) > 100  # the twin's own lidar
 
         # a malformed message is counted on /diagnostics and changes nothing else
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id='raw')
