@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f'stop training after this many CPU-seconds ({d.cpu_budget:g})')
     p.add_argument('--eval-episodes', type=int, default=d.eval_episodes,
                    help=f'evaluation episodes ({d.eval_episodes})')
+    p.add_argument('--max-episode-steps', type=int, default=d.max_episode_steps,
+                   help=f'time limit in control periods ({d.max_episode_steps})')
     p.add_argument('--randomization', default=None,
                    help='domain randomization YAML (e.g. config/nav_randomization.yaml)')
     p.add_argument('--nav', default='{}',
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = TrainSettings(world=args.world, robot=args.robot, seed=args.seed,
                              num_envs=args.envs, total_steps=args.steps,
                              cpu_budget=args.cpu_budget, eval_episodes=args.eval_episodes,
-                             nav=nav, randomization=args.randomization)
+                             max_episode_steps=args.max_episode_steps, nav=nav,
+                             randomization=args.randomization)
     try:
         result = train(settings, args.output, log=lambda line: print(line, flush=True))
     except TwinBridgeError as exc:

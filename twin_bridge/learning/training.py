@@ -29,7 +29,8 @@ __all__ = ['TrainResult', 'TrainSettings', 'train']
 @dataclass(frozen=True)
 class TrainSettings:
     """What :func:`train` does. ``nav`` overrides :class:`NavConfig` fields; the PPO fields
-    are Stable-Baselines3's (``n_steps`` per copy per rollout)."""
+    are Stable-Baselines3's (``n_steps`` per copy per rollout); progress is logged every
+    ``log_interval`` CPU-seconds."""
 
     world: str = 'warehouse'
     robot: str | None = None
@@ -43,14 +44,15 @@ class TrainSettings:
     max_episode_steps: int = 300
     nav: Mapping[str, Any] = field(default_factory=dict)
     randomization: str | None = None
-    n_steps: int = 64
-    batch_size: int = 512
+    n_steps: int = 32
+    batch_size: int = 256
     n_epochs: int = 4
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-3
     gamma: float = 0.99
     gae_lambda: float = 0.95
     ent_coef: float = 0.0
     net_arch: tuple[int, ...] = (64, 64)
+    log_interval: float = 10.0
 
 
 @dataclass
@@ -110,6 +112,7 @@ def train(settings: TrainSettings, out_dir: str | Path,
             super().__init__()
             self._successes: list[bool] = []
             self._returns: list[float] = []
+            self._next_log = 0.0
 
         def _on_step(self) -> bool:
             for info in self.locals['infos']:
@@ -128,6 +131,9 @@ def train(settings: TrainSettings, out_dir: str | Path,
                      'episodes': float(len(self._returns))}
             curve.append(point)
             self._successes, self._returns = [], []
+            if point['cpu_seconds'] < self._next_log:
+                return
+            self._next_log = point['cpu_seconds'] + settings.log_interval
             log(f'steps {self.num_timesteps:>9,d}  cpu {point["cpu_seconds"]:6.0f} s  '
                 f'success {point["success_rate"]:6.1%}  return {point["mean_return"]:7.2f}')
 
