@@ -9,6 +9,7 @@ robot to the root namespace, so the twin and the demo's observer see ``/joint_st
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 
 from twin_bridge.demo.process_group import ProcessGroup
@@ -50,7 +51,9 @@ def start_mqtt_robot(group: ProcessGroup, options: argparse.Namespace) -> str:
     if exe is None:
         raise ConfigError('--mqtt needs mosquitto (Debian: apt-get install mosquitto; '
                           './run.sh installs it)')
-    files = write_broker_files(group.log_dir / 'broker', free_port())
+    # A fresh password per run: the files sit in the report's log folder.
+    files = write_broker_files(group.log_dir / 'broker', free_port(),
+                               password=secrets.token_urlsafe(16))
     broker = group.spawn('mosquitto', [exe, '-c', str(files.config)])
     if not wait_for_port('127.0.0.1', files.port, _BROKER_TIMEOUT_S) or not broker.running():
         raise ConfigError(f'mosquitto did not start:\n{broker.tail()}')
