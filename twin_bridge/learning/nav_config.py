@@ -95,16 +95,16 @@ class NavConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f'{source}: unknown key(s) {unknown}; known: {sorted(known)}')
-        try:
-            if 'goal_distance' in values:
-                values['goal_distance'] = _floats(values['goal_distance'], 2)
-            if values.get('region') is not None:
-                values['region'] = _floats(values['region'], 4)
-            for name in ('beams', 'frame_skip'):
-                if isinstance(values.get(name), float) and values[name].is_integer():
-                    values[name] = int(values[name])
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f'{source}: {exc}') from exc
+        for name, count in (('goal_distance', 2), ('region', 4)):
+            if values.get(name) is None:
+                continue
+            try:
+                values[name] = _floats(values[name], count)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f'{source}: {name}: {exc}') from exc
+        for name in ('beams', 'frame_skip'):
+            if isinstance(values.get(name), float) and values[name].is_integer():
+                values[name] = int(values[name])
         try:
             return cls(**values)
         except ConfigError as exc:
