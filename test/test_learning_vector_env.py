@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+import subprocess
+import sys
+
 import gymnasium as gym
 from gymnasium.vector import AutoresetMode
 import numpy as np
@@ -106,3 +110,13 @@ def test_bad_actions_and_arguments_raise() -> None:
         TwinNavVectorEnv(2, config=SMALL, autoreset_mode='sometimes')
     with pytest.raises(ConfigError, match='num_envs'):
         TwinNavVectorEnv(0, config=SMALL)
+
+
+def test_make_without_importing_the_package_first() -> None:
+    code = ("import gymnasium as gym\n"
+            "e = gym.make('twin_bridge.learning:twin_bridge/TwinNav-v0', beams=8)\n"
+            "print(e.reset(seed=0)[0].shape, e.spec.max_episode_steps)\n")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert '(13,) 300' in out.stdout
