@@ -144,3 +144,20 @@ def test_scan_sees_shapes_that_moved_in_dynamics(tmp_path):
     backend.step(0.01)
     after = backend.scan().ranges
     assert np.sum(after > before + 0.3) > 5   # beams that met box_11 now go farther
+
+
+def test_world_edited_makes_scans_see_edited_static_geometry(tmp_path):
+    from scan_room import ROOM, SEARCH
+    robot = load_robot_description(default_robot_path(), {})
+    backend = EmbeddedBackend(ROOM, robot, search_path=SEARCH, lidar_noise=False)
+    backend.mirror(OdometrySample(position=np.array([0.0, 0.0, 0.0]),
+                                  orientation=quat_from_rpy(0, 0, 0)))
+    before = backend.scan().ranges.copy()
+    walls = [g for g in range(backend.model.ngeom)
+             if backend.model.geom_bodyid[g] == 0 and backend.model.geom_rbound[g] > 0]
+    backend.model.geom_pos[walls, 0] += 0.5           # every static geom 0.5 m along +x
+    assert np.array_equal(backend.scan().ranges, before)  # the copy, until told
+    backend.world_edited()
+    after = backend.scan().ranges
+    assert not np.array_equal(after, before)
+    np.testing.assert_allclose(after[360], before[360] + 0.5, atol=1e-4)  # beam along +x

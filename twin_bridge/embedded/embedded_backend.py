@@ -176,17 +176,32 @@ class EmbeddedBackend(SimulatorBackend):
         # The geoms the lidar sees, copied into a ray-casting scene of spatial cells (so a
         # scan's cost follows the geometry in range, not the size of the world); world
         # bodies move only in step(), which marks the scene for a sync.
-        m = self.model
-        visible = np.ones(mujoco.mjNGROUP, dtype=bool)
-        visible[[ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP, CONTACT_GEOM_GROUP]] = False
-        mujoco.mj_kinematics(m, self._scan_data)
-        self._scene = ScanScene(m, self._scan_data, np.flatnonzero(visible[m.geom_group]),
-                                cell_size=spec.range_max)
-        self._world_moved = False
+        self._build_scan_scene()
         self._noise_stddev = spec.noise_stddev if noise else 0.0
         self._noise_mean = spec.noise_mean if noise else 0.0
         self._rng = np.random.default_rng(seed)
         self._scan_time = 1.0 / spec.update_rate
+
+    def _build_scan_scene(self) -> None:
+        m = self.model
+        visible = np.ones(mujoco.mjNGROUP, dtype=bool)
+        visible[[ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP, CONTACT_GEOM_GROUP]] = False
+        # Fresh data: with sleeping on, kinematics does not recompute static geoms' poses.
+        data = mujoco.MjData(m)
+        with self._lock:
+            data.qpos[:] = self.data.qpos
+        mujoco.mj_kinematics(m, data)
+        self._scene = ScanScene(m, data, np.flatnonzero(visible[m.geom_group]),
+                                cell_size=self._lidar.range_max)
+        self._world_moved = False
+
+    def world_edited(self) -> None:
+        """Call after editing :attr:`model`'s world geometry in place (``geom_pos``,
+        ``body_pos``, sizes ...): scans copy the world's geometry once (bodies moved by
+        :meth:`step` are followed without this), so they see such edits only after it."""
+        if self._lidar is not None:
+            with self._scan_lock:
+                self._build_scan_scene()
 
     # -- SimulatorBackend -------------------------------------------------------------------
 
