@@ -229,6 +229,34 @@ def baseline_point(group: ProcessGroup, n: int, options: argparse.Namespace) -> 
             group.stop(twin.name)
 
 
+def cast_pass(n: int, world: str, directory: Path, repeats: int = 20) -> dict:
+    """In this process, no ROS: one FleetScanner pass over N robots (each seeing the others)
+    against N single-robot EmbeddedBackend scans (which see only the world), median ms."""
+    from twin_bridge.description.robot_description import (
+        default_robot_path,
+        load_robot_description,
+    )
+    from twin_bridge.embedded.embedded_backend import EmbeddedBackend
+    from twin_bridge.fleet.fleet_model import FleetModel
+    from twin_bridge.fleet.fleet_scan import FleetScanner
+    from twin_bridge.fleet.fleet_spec import load_fleet_file
+    fleet = FleetModel(load_fleet_file(write_fleet(directory, n), world=world))
+    scanner = FleetScanner(fleet, [f'r{k}' for k in range(n)])
+    robot = load_robot_description(default_robot_path(), dict(a.split(':=') for a in XACRO))
+    singles = [EmbeddedBackend(world, robot) for _ in range(min(n, 10))]
+    fleet_ms, single_ms = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        scanner.cast()
+        fleet_ms.append((time.perf_counter() - start) * 1e3)
+        start = time.perf_counter()
+        for backend in singles:
+            backend.scan()
+        single_ms.append((time.perf_counter() - start) * 1e3 * n / len(singles))
+    return {'fleet_pass_ms': float(np.median(fleet_ms)),
+            'single_scans_ms': float(np.median(single_ms))}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every point, print the table, write the JSON."""
     options = parse_args(argv)
@@ -241,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {'config': {k: str(v) for k, v in vars(options).items()}, 'points': {}}
     with ProcessGroup() as group:
         for n in sizes:
+            result.setdefault('cast', {})[n] = cast_pass(n, options.world, group.log_dir)
             print(f'  {n} robot(s): one fleet twin', flush=True)
             point = {'fleet': fleet_point(group, n, options, group.log_dir)}
             if n <= options.baseline_max:
@@ -262,6 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(['robots', 'odom p99', 'joints p99', 'scan p99', 'in-twin p99',
                         'odom p50', 'max',
                         'trend ms/s', 'delivered %', 'CPU %', 'RSS MB'], rows))
+    print('\nScans of N robots per tick, in-process (median ms): one fleet pass (robots see each '
+          'other) vs N single-robot backends (world only)')
+    print(format_table(['robots', 'fleet pass', 'N single scans', 'ratio'],
+                       [[n, c['fleet_pass_ms'], c['single_scans_ms'],
+                         c['fleet_pass_ms'] / c['single_scans_ms']]
+                        for n, c in result['cast'].items()]))
     print('\nTargets:')
     for n, point in result['points'].items():
         fleet = point['fleet']
