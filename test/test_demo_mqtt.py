@@ -35,7 +35,7 @@ def test_demo_mqtt_mirrors_the_mqtt_robot_and_stops_the_broker(tmp_path):
 
 
 @pytest.mark.parametrize('extra', [['--live'], ['--fault', 'pose_offset:dx=0.1'],
-                                   ['--odom-topic', 'odom2']])
+                                   ['--odom-topic', 'odom2'], ['--robots', '3']])
 def test_demo_mqtt_refuses_options_it_cannot_serve(extra):
     proc = subprocess.run([sys.executable, '-m', 'twin_bridge.demo', '--mqtt', *extra],
                           capture_output=True, text=True, timeout=60)

@@ -122,6 +122,23 @@ def test_bad_messages_are_counted_per_reason_and_good_ones_still_flow(broker):
         adapter.stop()
 
 
+def test_the_adapter_says_online_and_offline_on_its_status_topic(broker):
+    statuses = []
+    client = _raw_client(broker)
+    client.on_message = lambda c, u, msg: statuses.append(msg.payload)
+    client.subscribe('twin/twin_bridge/status', qos=1)
+    adapter = MqttTwinAdapter(settings_for(broker), 'twin', ['r1'], on_received=print)
+    try:
+        adapter.start()
+        assert wait_until(lambda: b'online' in statuses, TIMEOUT)
+        adapter.stop()
+        assert wait_until(lambda: statuses[-1:] == [b'offline'], TIMEOUT)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        adapter.stop()
+
+
 def test_a_broker_restart_is_survived_stale_meanwhile_then_recovered(broker):
     received = []
     adapter = MqttTwinAdapter(settings_for(broker), 'twin', ['r1'], on_received=received.append,

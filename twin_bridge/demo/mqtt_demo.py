@@ -26,6 +26,7 @@ __all__ = ['MQTT_ROBOT', 'check_mqtt_options', 'mqtt_robot_line', 'start_mqtt_ro
 MQTT_ROBOT = 'robot1'
 _PREFIX = 'twin'
 _BROKER_TIMEOUT_S = 10.0
+_NO_MOSQUITTO = '--mqtt needs mosquitto (Debian: apt-get install mosquitto; ./run.sh installs it)'
 
 
 def check_mqtt_options(options: argparse.Namespace) -> None:
@@ -33,12 +34,15 @@ def check_mqtt_options(options: argparse.Namespace) -> None:
     if not options.mqtt:
         return
     clashes = [flag for flag, on in (('--live', options.live), ('--fault', options.fault),
-                                     ('--physical-scan', options.physical_scan)) if on]
+                                     ('--physical-scan', options.physical_scan),
+                                     ('--robots', getattr(options, 'robots', 1) > 1)) if on]
     if clashes:
         raise ConfigError(f'--mqtt cannot be combined with {", ".join(clashes)}')
     if options.joint_states_topic != 'joint_states' or options.odom_topic != 'odom':
         raise ConfigError('--mqtt publishes joint_states and odom: leave --joint-states-topic '
                           'and --odom-topic at their defaults')
+    if mosquitto_path() is None:
+        raise ConfigError(_NO_MOSQUITTO)
 
 
 def start_mqtt_robot(group: ProcessGroup, options: argparse.Namespace) -> str:
@@ -49,8 +53,7 @@ def start_mqtt_robot(group: ProcessGroup, options: argparse.Namespace) -> str:
     """
     exe = mosquitto_path()
     if exe is None:
-        raise ConfigError('--mqtt needs mosquitto (Debian: apt-get install mosquitto; '
-                          './run.sh installs it)')
+        raise ConfigError(_NO_MOSQUITTO)
     # A fresh password per run: the files sit in the report's log folder.
     files = write_broker_files(group.log_dir / 'broker', free_port(),
                                password=secrets.token_urlsafe(16))

@@ -78,7 +78,8 @@ def run(options: argparse.Namespace, stop: threading.Event) -> int:
     with link:
         link.connect(timeout=0.0)  # connects in the background; states wait for it
         while not link.connected and not stop.wait(0.02):
-            pass
+            if link.connection.refusals:  # bad credentials do not fix themselves
+                raise TwinBridgeError(link.connection.last_error)
         start = time.monotonic()
         schedule = PeriodicSchedule(start)
         schedule.add('state', options.rate)
