@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                      f'bare {bare_ms:.3f} ms (x{scan_ms / bare_ms:.3f})', '<= bare'))
 
         vlp = parse_urdf(robot.urdf_xml.replace('</robot>', VLP16_SENSOR),
-                         source='twin_robot + VLP-16')
+                         source='twin_robot + VLP-16', lidar_sensor='vlp16')
         for name, world, sample in (('warehouse', 'warehouse', poses),
                                     (f'{3 * args.shapes} shapes', shapes,
                                      corridor_poses(rng, args.scans, span))):
@@ -227,7 +227,7 @@ def _big_collada(path: Path) -> Path:
     import trimesh
 
     mesh = trimesh.creation.icosphere(subdivisions=5, radius=0.5)
-    positions = ' '.join(f'{v:.9f}' for v in mesh.vertices.ravel())
+    positions = ' '.join(f'{v:.18f}' for v in mesh.vertices.ravel())  # about 1 MB in all
     indices = ' '.join(str(i) for i in mesh.faces.ravel())
     path.write_text(
         '<?xml version="1.0"?><COLLADA xmlns="http://www.collada.org/2005/11/COLLADASchema" '
