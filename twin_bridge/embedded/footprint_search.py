@@ -64,25 +64,28 @@ class ContactSearch:
         self.checks = 0
         self.clearance = math.inf
         self.distmax = margin + _DISTMAX_EXTRA
+        self._points_now: list[np.ndarray] = []
 
     def _distances(self, active: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Exact distances of the ``active`` channels at ``t`` and, per channel, the robot geom
         (index into the robot geoms)."""
         sw = self.sweep
-        world = active[active < self.nw]
+        nworld = int(np.searchsorted(active, self.nw))   # world channels come first
+        world = active[:nworld]
         geom_w = self.pairs_g[world]
-        pose = sw.pose_geoms(self.linear, self.angular, t, np.unique(geom_w))
+        pose = sw.pose_geoms(self.linear, self.angular, t,
+                             np.unique(geom_w) if nworld > 1 else geom_w)
         out = np.empty(len(active))
         geom = np.empty(len(active), dtype=np.intp)
-        m, d, dmax = sw.model, sw.data, self.distmax
-        ids = sw.robot_ids[geom_w]
-        for row, (g, w) in enumerate(zip(ids.tolist(), self.pairs_w[world].tolist(),
-                                         strict=True)):
-            out[row] = mujoco.mj_geomDistance(m, d, g, w, dmax, None)
-        geom[:len(world)] = geom_w
-        if len(world) < len(active):
-            rows = slice(len(world), None)
-            out[rows], geom[rows] = sw.point_distances(self.pts[active[rows] - self.nw], pose)
+        if nworld:
+            m, d, dmax, distance = sw.model, sw.data, self.distmax, mujoco.mj_geomDistance
+            for row, (g, w) in enumerate(zip(sw.robot_ids[geom_w].tolist(),
+                                             self.pairs_w[world].tolist(), strict=True)):
+                out[row] = distance(m, d, g, w, dmax, None)
+            geom[:nworld] = geom_w
+        if nworld < len(active):
+            out[nworld:], geom[nworld:], *self._points_now = sw.point_geometry(
+                self.pts[active[nworld:] - self.nw], pose)
         self.checks += len(active)
         return out, geom
 
@@ -114,7 +117,10 @@ class ContactSearch:
             hit = int(np.argmin(excess))
             if excess[hit] <= res + self.speed[active[hit]] * _TIME_TOLERANCE and t > 0.0:
                 return self._result(t, horizon, int(active[hit]), int(geom[hit]))
-            t_next = t + float(np.min(excess / self.speed[active]))
+            step = excess / self.speed[active]
+            if active[-1] >= self.nw:
+                self._point_steps(active, step)
+            t_next = t + float(np.min(step))
             k_next = min(int(math.floor(t_next / dt + 0.5)), last)
             if k_next > k:
                 fresh = np.flatnonzero((flagged[k + 1:k_next + 1] & ~mask).any(axis=1))
@@ -122,6 +128,30 @@ class ContactSearch:
                     t_next = min(t_next, (k + 1 + int(fresh[0]) - 0.5) * dt + _EPS)
             t = max(t_next, t + _EPS)
         return self._result(math.inf, horizon, None, None)
+
+    def _point_steps(self, active: np.ndarray, step: np.ndarray) -> None:
+        """Lengthen the point channels' ``step`` (s, in place) where a second-order bound
+        allows: the signed distance ``d`` to each convex footprint is convex in the plane; in the
+        base frame a world point moves on a circle about the turning centre (velocity ``u``,
+        acceleration ``|w| |u|``), so ``d(t + s) >= d + (gradient . u) s - |w| |u| s^2 / 2``.
+        The step goes to where that bound (per geom, the least) comes within the contact
+        tolerance of the threshold; it is never shorter than the speed bound's."""
+        d_g, grad, outside, local = self._points_now
+        first = int(np.searchsorted(active, self.nw))
+        channels = active[first:]
+        u = np.column_stack([self.angular * local[:, 1] - self.linear,
+                             -self.angular * local[:, 0]])                 # (m, 2)
+        slope = np.einsum('mgk,mk->mg', grad, u)
+        accel = abs(self.angular) * np.sqrt(np.einsum('mk,mk->m', u, u))[:, None]
+        room = d_g - (self.threshold[channels] + self.sweep.resolution
+                      + self.speed[channels] * _TIME_TOLERANCE)[:, None]
+        room = np.maximum(room, 0.0)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            curved = (slope + np.sqrt(slope * slope + 2.0 * accel * room)) / accel
+            straight = np.where(slope < 0.0, room / -slope, math.inf)
+        reach = np.where(accel > 0.0, curved, straight)
+        reach = np.where(outside & (np.isfinite(reach) | (accel == 0.0)), reach, 0.0)
+        step[first:] = np.maximum(step[first:], np.min(reach, axis=1))
 
     def _result(self, t: float, horizon: float, channel: int | None, geom: int | None
                 ) -> SweepResult:

@@ -72,6 +72,7 @@ class Footprint2D:
         self._ee_safe = np.where(self._ee > 0, self._ee, 1.0)
         self.radii = np.asarray(radii, dtype=float)
         verts_all = [np.asarray(v, dtype=float) for v in vertices]
+        self._vertices = verts_all
         #: Per geom, the largest distance of its footprint from the origin (m).
         self.reach = np.array([float(np.max(np.linalg.norm(v, axis=1))) + r
                                for v, r in zip(verts_all, self.radii, strict=True)])
@@ -102,6 +103,27 @@ class Footprint2D:
             radii.append(float(radius))
         return cls(vertices, np.array(radii))
 
+    def outermost(self) -> np.ndarray:
+        """Indices of the geoms whose footprint is not inside another's (the nearest geom to
+        an outside point is always among them, so points need only be tested against these).
+        Of two equal footprints the first is kept."""
+        count = len(self._vertices)
+        keep = np.ones(count, dtype=bool)
+        for g, verts in enumerate(self._vertices):
+            # Inside another when every vertex disc is: that footprint is convex.
+            inside = self.distances(verts) + self.radii[g] <= 1e-12      # (k, geoms)
+            for other in np.flatnonzero(np.all(inside, axis=0)):
+                if other != g and keep[other] and (
+                        other < g or not np.all(self.distances(self._vertices[other])[:, g]
+                                                + self.radii[other] <= 1e-12)):
+                    keep[g] = False
+                    break
+        return np.flatnonzero(keep)
+
+    def subset(self, rows: np.ndarray) -> Footprint2D:
+        """The footprints of the geoms ``rows`` only (in that order)."""
+        return Footprint2D([self._vertices[int(g)] for g in rows], self.radii[rows])
+
     def distances(self, points: np.ndarray) -> np.ndarray:
         """Signed distances ``(m, geoms)`` from 2D ``points`` ``(m, 2)`` to each footprint
         (negative inside)."""
@@ -112,3 +134,27 @@ class Footprint2D:
         side = np.einsum('mgek,gek->mge', w, self._n).max(axis=2)
         inside = self._polygon[None] & (side <= 0.0)
         return np.where(inside, side, seg) - self.radii[None]
+
+    def distances_and_gradients(self, points: np.ndarray
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`distances`, the unit (sub)gradient ``(m, geoms, 2)`` of each distance (outside:
+        from the nearest point towards the point; inside a polygon: the normal of the nearest
+        edge) and where it is meaningful ``(m, geoms)`` (not on a point or segment itself).
+        The signed distance to a convex set is convex, so ``d(q) >= d(p) + gradient . (q - p)``
+        for every ``q``."""
+        w = points[:, None, None, :] - self._a[None]                       # (m, g, e, 2)
+        h = np.clip(np.einsum('mgek,gek->mge', w, self._e) / self._ee_safe, 0.0, 1.0)
+        off = w - h[..., None] * self._e
+        seg_all = np.sqrt(np.einsum('mgek,mgek->mge', off, off))
+        near = np.argmin(seg_all, axis=2)[..., None]                       # (m, g, 1)
+        seg = np.take_along_axis(seg_all, near, axis=2)[..., 0]
+        out_grad = np.take_along_axis(off, near[..., None], axis=2)[:, :, 0, :]
+        sides = np.einsum('mgek,gek->mge', w, self._n)
+        edge = np.argmax(sides, axis=2)[..., None]
+        side = np.take_along_axis(sides, edge, axis=2)[..., 0]
+        inside = self._polygon[None] & (side <= 0.0)
+        in_grad = self._n[np.arange(len(self._n))[None, :], edge[..., 0]]  # (m, g, 2)
+        valid = inside | (seg > 1e-12)
+        grad = np.where(inside[..., None], in_grad,
+                        out_grad / np.where(valid, seg, 1.0)[..., None])
+        return np.where(inside, side, seg) - self.radii[None], grad, valid

@@ -185,6 +185,7 @@ class FootprintSweep:
         self._base = d.qpos[a:a + 3].copy()
         w, x, y, z = d.qpos[a + 3:a + 7]
         self._yaw0 = math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+        self._cos0, self._sin0 = math.cos(self._yaw0), math.sin(self._yaw0)
         self._offset = d.geom_xpos[ids] - self._base                  # (g, 3), world axes
         self._mat0 = d.geom_xmat[ids].reshape(-1, 3, 3).copy()
         c, s = math.cos(-self._yaw0), math.sin(-self._yaw0)
@@ -197,6 +198,9 @@ class FootprintSweep:
             # Rebuilt only when the robot's shape changes (joints, tilt, height), not as it
             # drives and turns.
             self._shapes = Footprint2D.from_geoms(self.model, ids, rel_pos, rel_mat)
+            # Points are columns: a footprint inside another never is the nearest.
+            self._point_rows = self._shapes.outermost()
+            self._point_shapes = self._shapes.subset(self._point_rows)
             self._shape_key = (rel_pos, rel_mat, float(self._base[2]))
             lo, hi = world_boxes(self.model, d, ids)
             self._robot_zlo, self._robot_zhi = lo[:, 2], hi[:, 2]
@@ -297,18 +301,24 @@ class FootprintSweep:
         """Write the poses at time ``t`` of the robot geoms ``rows`` (indices into
         :attr:`robot_ids`) into :attr:`data`. :return: the base's ``(x, y, yaw)``"""
         dx, dy, turn = arc_pose(linear, angular, t)
-        c0, s0 = math.cos(self._yaw0), math.sin(self._yaw0)
+        c0, s0 = self._cos0, self._sin0
         bx = self._base[0] + c0 * dx - s0 * dy
         by = self._base[1] + s0 * dx + c0 * dy
-        c, s = math.cos(turn), math.sin(turn)
-        rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
         if len(rows):
+            c, s = math.cos(turn), math.sin(turn)
+            rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
             pos = self._offset[rows] @ rot.T
             pos += (bx, by, self._base[2])
             ids = self.robot_ids[rows]
             self.data.geom_xpos[ids] = pos
             self.data.geom_xmat[ids] = (rot @ self._mat0[rows]).reshape(-1, 9)
         return bx, by, self._yaw0 + turn
+
+    def _local(self, pts: np.ndarray, pose: tuple) -> np.ndarray:
+        bx, by, yaw = pose
+        c, s = np.cos(yaw), np.sin(yaw)
+        rx, ry = pts[:, 0] - bx, pts[:, 1] - by
+        return np.column_stack([c * rx + s * ry, c * ry - s * rx])
 
     def point_distances(self, pts: np.ndarray, pose: tuple[float | np.ndarray,
                                                             float | np.ndarray,
@@ -317,13 +327,22 @@ class FootprintSweep:
         """Planar distances of world points ``(m, 2)`` to the footprint with the base at
         ``pose`` ``(x, y, yaw)`` (floats, or one value per point), and the nearest robot geom
         (index into :attr:`robot_ids`)."""
-        bx, by, yaw = pose
-        c, s = np.cos(yaw), np.sin(yaw)
-        rx, ry = pts[:, 0] - bx, pts[:, 1] - by
-        local = np.column_stack([c * rx + s * ry, c * ry - s * rx])
-        dist = self._shapes.distances(local)
+        dist = self._point_shapes.distances(self._local(pts, pose))
         nearest = np.argmin(dist, axis=1)
-        return dist[np.arange(len(pts)), nearest], nearest
+        return dist[np.arange(len(pts)), nearest], self._point_rows[nearest]
+
+    def point_geometry(self, pts: np.ndarray, pose: tuple[float, float, float]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                  np.ndarray]:
+        """:meth:`point_distances` plus, per point and outermost geom, the signed distance
+        ``(m, k)``, the unit distance gradient in the base frame ``(m, k, 2)``, whether the
+        point is outside that geom's polygon ``(m, k)``, and the points in the base frame
+        ``(m, 2)``."""
+        local = self._local(pts, pose)
+        dist, grad, outside = self._point_shapes.distances_and_gradients(local)
+        nearest = np.argmin(dist, axis=1)
+        rows = np.arange(len(pts))
+        return dist[rows, nearest], self._point_rows[nearest], dist, grad, outside, local
 
     def geom_name(self, geom: int) -> str:
         """A geom's name without the robot prefix; an unnamed geom is named after its body
