@@ -2,12 +2,16 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from twin_bridge.errors import ConfigError
 from twin_bridge.mqtt.bridge_config import PARAMETERS, MqttBridgeConfig, ros_topic
-from twin_bridge.mqtt.topics import VIRTUAL_STREAMS, mqtt_qos, robot_topics
+from twin_bridge.mqtt.broker_settings import BrokerSettings
+from twin_bridge.mqtt.schema import VelocityCommand
+from twin_bridge.mqtt.topics import COMMAND_STREAM, VIRTUAL_STREAMS, mqtt_qos, robot_topics
+from twin_bridge.mqtt.twin_adapter import MqttTwinAdapter
 
 CONFIG_YAML = Path(__file__).resolve().parent.parent / 'config' / 'twin_mqtt.yaml'
 
@@ -20,6 +24,7 @@ def test_shipped_yaml_sets_every_parameter_to_a_valid_value():
     config = MqttBridgeConfig.from_values(values)
     assert config.namespaces == {'robot1': '/robot1'}
     assert config.state_qos == 0
+    assert config.forward_commands is False  # robots get only the virtual state
 
 
 def test_namespaces_default_to_the_robot_name_and_map_explicitly():
@@ -46,6 +51,7 @@ def test_namespaces_default_to_the_robot_name_and_map_explicitly():
     ({'broker_port': 70000}, 'port'),
     ({'password': 'secret'}, 'without a username'),
     ({'nonsense': 1}, 'unknown parameters'),
+    ({'forward_commands': 'yes'}, 'forward_commands'),
 ])
 def test_bad_values_are_named(values, match):
     with pytest.raises(ConfigError, match=match):
@@ -60,3 +66,12 @@ def test_topics_and_qos_mapping():
     assert (mqtt_qos('reliable'), mqtt_qos('sensor_data')) == (1, 0)
     assert VIRTUAL_STREAMS['odom'] == ('reliable', True)  # latest virtual state retained
     assert VIRTUAL_STREAMS['scan'] == ('sensor_data', False)
+    assert topics.command == 'site/twin/r7/virtual/cmd_vel_safe'
+    assert COMMAND_STREAM not in VIRTUAL_STREAMS  # never sent with the state
+
+
+def test_the_adapter_refuses_to_send_commands_unless_enabled():
+    adapter = MqttTwinAdapter(BrokerSettings(), 'twin', ['r1'], on_received=print)
+    command = VelocityCommand(np.zeros(3), np.zeros(3), 0)
+    with pytest.raises(PermissionError, match='forward_commands'):
+        adapter.send_command('r1', command)

@@ -6,6 +6,7 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist
 from mqtt_fixtures import USER, running_broker, settings_for
 from nav_msgs.msg import Odometry
 import numpy as np
@@ -210,3 +211,48 @@ def test_help_lists_every_parameter():
                          capture_output=True, text=True, timeout=60, check=True).stdout
     for name in PARAMETERS:
         assert name in out
+
+
+def _publish_until(ros, publisher, msg, done, timeout):
+    def step():
+        publisher.publish(msg)
+        ros.spin_for(0.05)
+        return done()
+    return ros.spin_until(step, timeout)
+
+
+@pytest.mark.parametrize('forward', [False, True])
+def test_commands_reach_the_robot_only_when_forwarding_is_enabled(broker, forward):
+    params = _bridge_params(broker, forward_commands=forward)
+    topic = f'{NAMESPACE}/virtual/cmd_vel_safe'
+    with (RosTestContext('mqtt_commands') as ros,
+          spawn_node('twin_bridge.ros.mqtt_bridge_node', params=params) as node,
+          PhysicalRobotInterface('r1', settings_for(broker)) as robot):
+        assert robot.connect(REPLY_TIMEOUT)
+        publisher = ros.node.create_publisher(Twist, topic, 10)
+        command = Twist()
+        command.linear.x, command.angular.z = 0.25, -0.5
+        # the node's state outputs exist either way: wait for it to be up
+        assert ros.wait_for_publishers(f'{NAMESPACE}/odom', STARTUP_TIMEOUT, process=node)
+        if not forward:
+            ros.spin_for(1.0)
+            assert publisher.get_subscription_count() == 0  # nobody even listens
+            publisher.publish(command)
+            ros.spin_for(0.5)
+            assert robot.virtual('cmd_vel_safe') is None
+            assert 'no commands' in node.output()
+        else:
+            assert _publish_until(ros, publisher, command,
+                                  lambda: robot.virtual('cmd_vel_safe') is not None,
+                                  REPLY_TIMEOUT), node.tail()
+            got = robot.virtual('cmd_vel_safe')
+            assert got.linear.tolist() == [0.25, 0.0, 0.0]
+            assert got.angular.tolist() == [0.0, 0.0, -0.5]
+            assert abs(time.time_ns() - got.stamp_ns) < 5e9
+            assert 'forward_commands is TRUE' in node.output()
+            # never retained: a robot connecting now finds no old command waiting
+            with PhysicalRobotInterface('r1', settings_for(broker), client_id='late') as late:
+                assert late.connect(REPLY_TIMEOUT)
+                ros.spin_for(0.5)
+                assert late.virtual('cmd_vel_safe') is None
+        assert node.stop() == 0

@@ -13,10 +13,13 @@ from twin_bridge.mqtt.schema import (
     REJECTION_REASONS,
     SCHEMA_VERSION,
     MessageRejectedError,
+    VelocityCommand,
+    decode_command,
     decode_joint_states,
     decode_odometry,
     decode_scan,
     decode_state,
+    encode_command,
     encode_joint_states,
     encode_odometry,
     encode_scan,
@@ -168,3 +171,15 @@ def test_bad_scans_are_refused_with_their_reason(change, reason):
     doc.update(change)
     doc = {k: v for k, v in doc.items() if v is not None}
     assert _reason(json.dumps(doc), decode_scan) == reason
+
+
+def test_the_gated_command_round_trips_and_bad_ones_are_refused():
+    command = VelocityCommand(np.array([0.25, 0.0, 0.0]), np.array([0.0, 0.0, -0.5]), STAMP_NS)
+    back = decode_command(encode_command(command))
+    assert back.linear.tolist() == [0.25, 0.0, 0.0] and back.angular.tolist() == [0, 0, -0.5]
+    assert back.stamp_ns == STAMP_NS
+    with pytest.raises(ValueError):
+        encode_command(VelocityCommand(np.array([math.nan, 0, 0]), np.zeros(3), 0))
+    doc = json.loads(encode_command(command))
+    assert _reason(json.dumps({**doc, 'linear': [1, 2]}), decode_command) == 'bad_length'
+    assert _reason(json.dumps({**doc, 'extra': 0}), decode_command) == 'unknown_key'

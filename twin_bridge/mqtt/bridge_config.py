@@ -43,6 +43,11 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'stale_timeout': (0.5, 's without a good state message before a robot is stale (at once '
                            'while the broker is away)'),
     'diagnostics_period': (1.0, 's between /diagnostics messages'),
+    'forward_commands': (False, 'ALSO send each robot the twin\'s gated command '
+                                '(/<ns>/virtual/cmd_vel_safe) on <prefix>/<robot>/virtual/'
+                                'cmd_vel_safe (off: robots get only the virtual state)'),
+    'cmd_vel_stamped': (False, 'the gated command is geometry_msgs/TwistStamped (as the twin\'s '
+                               'cmd_vel_stamped), else Twist'),
 }
 
 _NAMESPACE = re.compile(r'/|(/[A-Za-z_][A-Za-z0-9_]*)+')
@@ -65,6 +70,8 @@ class MqttBridgeConfig:
     qos_depth: int
     stale_timeout: float
     diagnostics_period: float
+    forward_commands: bool = False
+    cmd_vel_stamped: bool = False
 
     @property
     def robots(self) -> list[str]:
@@ -116,6 +123,10 @@ class MqttBridgeConfig:
             state_qos = mqtt_qos(str(v['state_qos']))
         except ConfigError as exc:
             raise ConfigError(f'state_qos: {exc}') from None
+        for key in ('forward_commands', 'cmd_vel_stamped'):
+            if not isinstance(v[key], bool):
+                raise ConfigError(f'{key}: must be true or false, got {v[key]!r}')
         return cls(broker, str(v['client_id']), str(v['prefix']), namespaces,
                    state_qos, int(v['qos_depth']),
-                   float(v['stale_timeout']), float(v['diagnostics_period']))
+                   float(v['stale_timeout']), float(v['diagnostics_period']),
+                   v['forward_commands'], v['cmd_vel_stamped'])

@@ -14,17 +14,19 @@ from twin_bridge.mqtt.broker_settings import BrokerSettings
 from twin_bridge.mqtt.connection import MqttConnection
 from twin_bridge.mqtt.schema import (
     MessageRejectedError,
+    decode_command,
     decode_joint_states,
     decode_odometry,
     decode_scan,
     encode_scan,
     encode_state,
 )
-from twin_bridge.mqtt.topics import mqtt_qos, robot_topics
+from twin_bridge.mqtt.topics import COMMAND_STREAM, mqtt_qos, robot_topics
 
 __all__ = ['PhysicalRobotInterface']
 
-_DECODERS = {'odom': decode_odometry, 'joint_states': decode_joint_states, 'scan': decode_scan}
+_DECODERS = {'odom': decode_odometry, 'joint_states': decode_joint_states, 'scan': decode_scan,
+             COMMAND_STREAM: decode_command}
 
 
 class PhysicalRobotInterface:
@@ -33,8 +35,10 @@ class PhysicalRobotInterface:
     ``publish_state`` sends joints and/or odometry as one ``<prefix>/<robot>/state`` message,
     ``publish_scan`` a scan; ``virtual(stream)`` is the twin's latest ``odom``,
     ``joint_states`` or ``scan`` for this robot, and ``on_virtual(stream, sample)`` (if set)
-    is called for each on the MQTT thread. The twin sends this robot only its virtual state:
-    no commands. Use as a context manager, or :meth:`connect` and :meth:`close`.
+    is called for each on the MQTT thread. The twin's side sends only its virtual state unless
+    ``twin_mqtt`` runs with ``forward_commands``: then ``virtual('cmd_vel_safe')`` is the
+    latest gated command (a :class:`~twin_bridge.mqtt.schema.VelocityCommand`; act on it only
+    while it is fresh). Use as a context manager, or :meth:`connect` and :meth:`close`.
 
     :param state_qos: ``'sensor_data'`` (QoS 0, the default: a stream where the newest
         wins) or ``'reliable'`` (QoS 1)
@@ -48,6 +52,7 @@ class PhysicalRobotInterface:
         self.on_virtual = on_virtual
         self._qos = mqtt_qos(state_qos)
         self._streams = {topic: stream for stream, topic in self.topics.virtual.items()}
+        self._streams[self.topics.command] = COMMAND_STREAM
         self._latest: dict[str, object] = {}
         self._lock = threading.Lock()
         self.received = dict.fromkeys(_DECODERS, 0)
@@ -85,7 +90,8 @@ class PhysicalRobotInterface:
 
     def virtual(self, stream: str) -> object | None:
         """The twin's latest ``'odom'`` (OdometrySample), ``'joint_states'``
-        (JointStateSample) or ``'scan'`` (ScanData) for this robot, ``None`` before any."""
+        (JointStateSample), ``'scan'`` (ScanData) or ``'cmd_vel_safe'`` (VelocityCommand)
+        for this robot, ``None`` before any."""
         with self._lock:
             return self._latest.get(stream)
 

@@ -43,9 +43,10 @@ from twin_bridge.mqtt.json_fields import (
 )
 
 __all__ = ['MAX_BEAMS', 'MAX_JOINTS', 'MAX_NAME_CHARS', 'MAX_PAYLOAD_BYTES', 'REJECTION_REASONS',
-           'SCHEMA_VERSION', 'MessageRejectedError', 'RobotState', 'decode_joint_states',
-           'decode_odometry', 'decode_scan', 'decode_state', 'encode_joint_states',
-           'encode_odometry', 'encode_scan', 'encode_state']
+           'SCHEMA_VERSION', 'MessageRejectedError', 'RobotState', 'VelocityCommand',
+           'decode_command', 'decode_joint_states', 'decode_odometry', 'decode_scan',
+           'decode_state', 'encode_command', 'encode_joint_states', 'encode_odometry',
+           'encode_scan', 'encode_state']
 
 SCHEMA_VERSION = 1
 #: Largest payload decoded (bytes): a 3600-beam scan is about 40 kB.
@@ -61,6 +62,7 @@ _JOINT_KEYS = ('schema', 'stamp', 'joints')
 _SCAN_KEYS = ('schema', 'stamp', 'frame_id', 'angle_min', 'angle_max', 'angle_increment',
               'time_increment', 'scan_time', 'range_min', 'range_max', 'ranges', 'intensities')
 _SCAN_NUMBERS = ('angle_min', 'angle_max', 'angle_increment', 'range_min', 'range_max')
+_COMMAND_KEYS = ('schema', 'stamp', 'linear', 'angular')
 _ZERO3 = (0.0, 0.0, 0.0)
 
 
@@ -71,6 +73,15 @@ class RobotState:
 
     joints: JointStateSample | None
     odometry: OdometrySample | None
+    stamp_ns: int
+
+
+@dataclass(frozen=True)
+class VelocityCommand:
+    """The twin's gated velocity command (``virtual/cmd_vel_safe``): body twist, stamp."""
+
+    linear: np.ndarray
+    angular: np.ndarray
     stamp_ns: int
 
 
@@ -196,6 +207,17 @@ def decode_scan(payload: bytes | str, max_bytes: int = MAX_PAYLOAD_BYTES) -> Sca
     return ScanData(frame, ranges=ranges, intensities=intensities, stamp_ns=stamp, **numbers)
 
 
+def decode_command(payload: bytes | str,
+                   max_bytes: int = MAX_PAYLOAD_BYTES) -> VelocityCommand:
+    """The twin's ``virtual/cmd_vel_safe`` message (sent only with ``forward_commands``).
+
+    :raise MessageRejectedError: the message breaks the schema
+    """
+    doc, stamp = _document(payload, _COMMAND_KEYS, max_bytes)
+    return VelocityCommand(vector(required(doc, 'linear', 'message'), 3, 'linear'),
+                           vector(required(doc, 'angular', 'message'), 3, 'angular'), stamp)
+
+
 def _stamp(ns: int) -> dict[str, int]:
     sec, nanosec = divmod(max(int(ns), 0), _NS)
     return {'sec': sec, 'nanosec': nanosec}
@@ -253,6 +275,16 @@ def encode_joint_states(sample: JointStateSample) -> bytes:
     """
     return _dumps({'schema': SCHEMA_VERSION, 'stamp': _stamp(sample.stamp_ns),
                    'joints': _joint_block(sample)})
+
+
+def encode_command(command: VelocityCommand) -> bytes:
+    """The twin's ``virtual/cmd_vel_safe`` message.
+
+    :raise ValueError: a non-finite component
+    """
+    return _dumps({'schema': SCHEMA_VERSION, 'stamp': _stamp(command.stamp_ns),
+                   'linear': np.asarray(command.linear, dtype=float).tolist(),
+                   'angular': np.asarray(command.angular, dtype=float).tolist()})
 
 
 def _beam_list(values: np.ndarray) -> list[float | None]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from twin_bridge.errors import ConfigError
 
-__all__ = ['VIRTUAL_STREAMS', 'RobotTopics', 'mqtt_qos', 'robot_topics']
+__all__ = ['COMMAND_STREAM', 'VIRTUAL_STREAMS', 'RobotTopics', 'mqtt_qos', 'robot_topics']
 
 #: The twin's outputs sent to the robot: stream -> (ROS reliability, retained on the broker).
 #: The latest virtual state is retained, so a robot that (re)connects has it at once; scans
@@ -16,6 +16,10 @@ VIRTUAL_STREAMS: dict[str, tuple[str, bool]] = {
     'joint_states': ('reliable', True),
     'scan': ('sensor_data', False),
 }
+
+#: The gated command, sent only with ``forward_commands``: QoS 0 and NEVER retained (a robot
+#: that reconnects must not find an old command waiting for it).
+COMMAND_STREAM = 'cmd_vel_safe'
 
 _QOS = {'reliable': 1, 'sensor_data': 0, 'best_effort': 0}
 
@@ -36,11 +40,13 @@ def mqtt_qos(reliability: str) -> int:
 @dataclass(frozen=True)
 class RobotTopics:
     """Where one robot's messages go: it publishes ``state`` (and ``scan``) and reads the
-    twin's outputs on ``virtual/<stream>``."""
+    twin's outputs on ``virtual/<stream>`` (and, only if the twin's side forwards commands,
+    the gated command on ``command``, ``virtual/cmd_vel_safe``)."""
 
     state: str
     scan: str
     virtual: dict[str, str]
+    command: str
 
     def inputs(self) -> tuple[str, str]:
         """The topics the robot publishes (what the twin subscribes to)."""
@@ -65,4 +71,5 @@ def robot_topics(prefix: str, robot: str) -> RobotTopics:
         raise ConfigError(f'robot name {robot!r}: must be one topic level (no "/")')
     base = f'{prefix}/{robot}'
     return RobotTopics(f'{base}/state', f'{base}/scan',
-                       {stream: f'{base}/virtual/{stream}' for stream in VIRTUAL_STREAMS})
+                       {stream: f'{base}/virtual/{stream}' for stream in VIRTUAL_STREAMS},
+                       f'{base}/virtual/{COMMAND_STREAM}')

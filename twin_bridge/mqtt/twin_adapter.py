@@ -1,5 +1,5 @@
 """The twin's side of MQTT robots: one broker connection for many robots, their messages
-decoded into samples, the twin's outputs encoded back (nothing else is sent to a robot)."""
+decoded into samples, the twin's outputs encoded back (commands only if enabled)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.mqtt.broker_settings import BrokerSettings
 from twin_bridge.mqtt.connection import MqttConnection
 from twin_bridge.mqtt.robot_link import Received, RobotLink
-from twin_bridge.mqtt.schema import encode_joint_states, encode_odometry, encode_scan
+from twin_bridge.mqtt.schema import (
+    VelocityCommand,
+    encode_command,
+    encode_joint_states,
+    encode_odometry,
+    encode_scan,
+)
 from twin_bridge.mqtt.topics import VIRTUAL_STREAMS, mqtt_qos, robot_topics
 from twin_bridge.twin.stream_monitor import Level, StreamStatus
 
@@ -29,12 +35,16 @@ class MqttTwinAdapter:
     QoS 1, retained (a robot that connects gets the latest at once); virtual scans QoS 0.
     ``<prefix>/twin_bridge/status`` is ``online`` while this adapter is connected and
     ``offline`` (retained, also as the broker's last will) when it is gone.
+
+    Commands reach a robot only with ``forward_commands=True``: :meth:`send_command` refuses
+    otherwise.
     """
 
     def __init__(self, settings: BrokerSettings, prefix: str, robots: Sequence[str], *,
                  on_received: Callable[[Received], None],
                  state_qos: int = 0, stale_timeout: float = 0.5, client_id: str = '',
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None,
+                 forward_commands: bool = False) -> None:
         if not robots:
             raise ValueError('no robots: name at least one')
         if len(set(robots)) != len(robots):
@@ -47,6 +57,7 @@ class MqttTwinAdapter:
             self._routes[link.topics.state] = (link, 'state')
             self._routes[link.topics.scan] = (link, 'scan')
         self._on_received = on_received
+        self.forward_commands = forward_commands
         self._lock = threading.Lock()
         self.status_topic = f'{prefix}/twin_bridge/status'
         self.connection = MqttConnection(
@@ -98,6 +109,17 @@ class MqttTwinAdapter:
     def send_scan(self, robot: str, scan: ScanData, stamp_ns: int) -> bool:
         """Publish the twin's scan of ``robot`` (``virtual/scan``)."""
         return self._send(robot, 'scan', encode_scan(scan, stamp_ns))
+
+    def send_command(self, robot: str, command: VelocityCommand) -> bool:
+        """Publish the twin's gated command for ``robot`` (``virtual/cmd_vel_safe``, QoS 0,
+        never retained).
+
+        :raise PermissionError: the adapter was not made with ``forward_commands=True``
+        """
+        if not self.forward_commands:
+            raise PermissionError('commands are not forwarded to robots (forward_commands off)')
+        return self.connection.publish(self.links[robot].topics.command,
+                                       encode_command(command), 0, False)
 
     def poll(self, now: float) -> list[tuple[str, str]]:
         """Update stale flags; ``(robot, stream)`` pairs that have just become stale."""

@@ -2,7 +2,8 @@
 
 Per robot: ``<prefix>/<robot>/state`` (JSON) -> ``/<ns>/joint_states`` + ``/<ns>/odom``,
 ``<prefix>/<robot>/scan`` -> ``/<ns>/scan``; ``/<ns>/virtual/{odom,joint_states,scan}`` ->
-``<prefix>/<robot>/virtual/...`` (JSON). Nothing else is sent to a robot: no commands.
+``<prefix>/<robot>/virtual/...`` (JSON). Nothing else is sent to a robot: no commands, unless
+``forward_commands`` is set (then also ``/<ns>/virtual/cmd_vel_safe``, the gated command).
 The logic is in :mod:`twin_bridge.mqtt`.
 """
 
@@ -14,7 +15,9 @@ import textwrap
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
+import numpy as np
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
@@ -25,6 +28,7 @@ from sensor_msgs.msg import JointState, LaserScan
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.mqtt.bridge_config import PARAMETERS, MqttBridgeConfig, ros_topic
 from twin_bridge.mqtt.robot_link import Received
+from twin_bridge.mqtt.schema import VelocityCommand
 from twin_bridge.mqtt.twin_adapter import MqttTwinAdapter
 from twin_bridge.ros.conversions import (
     diagnostics_to_msg,
@@ -34,6 +38,7 @@ from twin_bridge.ros.conversions import (
     odometry_to_msg,
     scan_from_msg,
     scan_to_msg,
+    time_to_ns,
 )
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.ros.shutdown import shut_down_by_signal
@@ -68,13 +73,29 @@ class MqttBridgeNode(Node):
         self.adapter = MqttTwinAdapter(
             config.broker, config.prefix, config.robots, on_received=self._received,
             state_qos=config.state_qos, stale_timeout=config.stale_timeout,
-            client_id=config.client_id, log=self.get_logger().info)
+            client_id=config.client_id, log=self.get_logger().info,
+            forward_commands=config.forward_commands)
+        if config.forward_commands:
+            self._forward_commands(reliable)
         self.create_timer(config.diagnostics_period, self._check_health)
         self.adapter.start()
         self.get_logger().info(
             f'MQTT {config.broker.describe()} prefix {config.prefix!r}: '
             + ', '.join(f'{r} <-> {ns}' for r, ns in config.namespaces.items())
-            + '; only virtual/* state goes to the robots (no commands)')
+            + ('' if config.forward_commands else
+               '; only virtual/* state goes to the robots (no commands)'))
+
+    def _forward_commands(self, qos: object) -> None:
+        """Subscribe every robot's gated command, to be sent on to the robot over MQTT."""
+        stamped = self.config.cmd_vel_stamped
+        msg_type = TwistStamped if stamped else Twist
+        for robot, ns in self.config.namespaces.items():
+            self.create_subscription(msg_type, ros_topic(ns, 'virtual/cmd_vel_safe'),
+                                     lambda m, r=robot: self._send_command(r, m), qos)
+        self.get_logger().warning(
+            '!!! forward_commands is TRUE: the twin\'s gated command (virtual/cmd_vel_safe) '
+            f'of every robot is sent on {self.config.prefix}/<robot>/virtual/cmd_vel_safe FOR '
+            'THE PHYSICAL ROBOTS. It moves a robot that acts on it. !!!')
 
     def _received(self, received: Received) -> None:
         """A robot's message (on the MQTT thread): publish it, or log why it was rejected."""
@@ -114,6 +135,14 @@ class MqttBridgeNode(Node):
         scan = scan_from_msg(msg)
         self._send(robot, lambda r, s: self.adapter.send_scan(r, s, s.stamp_ns), scan)
 
+    def _send_command(self, robot: str, msg: Twist | TwistStamped) -> None:
+        twist = msg.twist if isinstance(msg, TwistStamped) else msg
+        stamp = time_to_ns(msg.header.stamp) if isinstance(msg, TwistStamped) else 0
+        lin, ang = twist.linear, twist.angular
+        command = VelocityCommand(np.array([lin.x, lin.y, lin.z]), np.array([ang.x, ang.y, ang.z]),
+                                  stamp or time.time_ns())
+        self._send(robot, self.adapter.send_command, command)
+
     def _send(self, robot: str, send: object, sample: object) -> None:
         try:
             send(robot, sample)
@@ -150,7 +179,9 @@ def _parse_cli(argv: list[str]) -> None:
             '<prefix>/<robot>/scan becomes /<ns>/scan), and the twin\'s /<ns>/virtual/odom, '
             'virtual/joint_states and virtual/scan go back as JSON on '
             '<prefix>/<robot>/virtual/... (odom and joint_states retained, QoS 1). No '
-            'commands are sent to the robots. Parameters also in config/twin_mqtt.yaml.', 100),
+            'commands are sent to the robots unless forward_commands is true (then also the '
+            'twin\'s gated virtual/cmd_vel_safe). Parameters also in config/twin_mqtt.yaml.',
+            100),
         epilog=epilog)
     parser.parse_args(argv)
 
