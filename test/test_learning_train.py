@@ -54,8 +54,13 @@ def test_ctrl_c_stops_training_and_still_saves(tmp_path: Path) -> None:
          '{"beams": 8}'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True, env={**os.environ, 'PYTHONPATH': str(ROOT)})
     try:
-        first = proc.stdout.readline()  # the first progress line: training is under way
-        assert first.startswith('steps'), first
+        lines: list[str] = []
+        for _ in range(20):  # up to the first progress line: training is under way
+            lines.append(proc.stdout.readline())
+            if lines[-1].startswith('steps') or not lines[-1]:
+                break
+        first = ''.join(lines)
+        assert lines[-1].startswith('steps'), first
         os.kill(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
     finally:

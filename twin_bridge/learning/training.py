@@ -137,7 +137,8 @@ def train(settings: TrainSettings, out_dir: str | Path,
             log(f'steps {self.num_timesteps:>9,d}  cpu {point["cpu_seconds"]:6.0f} s  '
                 f'success {point["success_rate"]:6.1%}  return {point["mean_return"]:7.2f}')
 
-    model = PPO('MlpPolicy', vec, n_steps=settings.n_steps, batch_size=settings.batch_size,
+    batch = min(settings.batch_size, settings.n_steps * settings.num_envs)  # few copies
+    model = PPO('MlpPolicy', vec, n_steps=settings.n_steps, batch_size=batch,
                 n_epochs=settings.n_epochs, learning_rate=settings.learning_rate,
                 gamma=settings.gamma, gae_lambda=settings.gae_lambda,
                 ent_coef=settings.ent_coef, seed=settings.seed, device='cpu', verbose=0,
