@@ -161,3 +161,26 @@ def test_world_edited_makes_scans_see_edited_static_geometry(tmp_path):
     after = backend.scan().ranges
     assert not np.array_equal(after, before)
     np.testing.assert_allclose(after[360], before[360] + 0.5, atol=1e-4)  # beam along +x
+
+
+def test_meshes_are_cast_on_their_exact_triangles(tmp_path):
+    """The scene's copy of a mesh (re-centred when compiled, a token hull) meets rays where
+    the world's mesh does."""
+    from mesh_room import write_room_world
+    robot = load_robot_description(default_robot_path(), {})
+    backend = EmbeddedBackend(write_room_world(tmp_path), robot, lidar_noise=False,
+                              decompose_meshes=False)
+    model, data = backend.model, mujoco.MjData(backend.model)
+    mujoco.mj_kinematics(model, data)
+    scene = ScanScene(model, data, world_geoms(model), cell_size=12.0)
+    rng = np.random.default_rng(9)
+    for origin in ([0.0, 0.0, 1.0], [2.5, 1.5, 0.3], [0.0, -4.0, 2.0]):
+        origin = np.array(origin)
+        vec = random_directions(rng, 800)
+        geom, dist = np.zeros(800, np.int32), np.zeros(800)
+        scene.cast(origin, vec, geom, dist, 12.0)
+        ref_geom, ref_dist = bare_cast(model, data, origin, vec, 12.0)
+        near = (ref_geom >= 0) & (ref_dist <= 12.0)
+        assert (near & (ref_geom == model.geom('room::link::walls').id)).sum() > 20
+        assert np.array_equal(scene.source_ids[geom[near]], ref_geom[near])
+        np.testing.assert_allclose(dist[near], ref_dist[near], atol=1e-6)
