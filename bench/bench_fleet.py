@@ -7,8 +7,10 @@ N in one world (robots 1.5 m apart, seeing each other) and publishes every robot
 virtual/odom, virtual/joint_states and a 10 Hz 360-beam virtual/scan. An observer (this
 process) records receive time minus header stamp on the outputs of up to ``--observe``
 robots spread over the fleet (observing all 40 would make the observer the bottleneck on 2
-cores). Reported per N: p50/p99/max end to end, the lag trend over the window (slope of a
-linear fit, ms/s), delivered fraction, CPU% and RSS of the twin. The baseline, in the same
+cores). Reported per N: p50/p99/max end to end, from the fleet twin's /diagnostics the p99
+of its odometry input's age (stamp -> its callback: transport and queueing) and of its own
+callback -> publish time, the lag trend over the window (slope of a linear fit, ms/s),
+delivered fraction, CPU% and RSS of the twin. The baseline, in the same
 run for N <= ``--baseline-max``: N ``twin_bridge`` processes (one per robot, the same
 mirroring + 10 Hz 360-beam scan, drift/prediction/gate off) behind the same load; beyond,
 the two cores cannot host N twin processes and the baseline is skipped (said so).
@@ -170,7 +172,9 @@ def measure(group: ProcessGroup, twins: list, n: int, options: argparse.Namespac
             result = {'cpu_percent': sum(100 * (a[0] - b[0]) / elapsed
                                          for a, b in zip(after, before, strict=True)),
                       'rss_mb': sum(a[1] for a in after) / 2**20,
-                      'in_twin_p99': _in_twin_p99(obs.node.diagnostics, n, options)}
+                      'in_twin_p99': _in_twin_p99(obs.node.diagnostics, n, options),
+                      'input_age_p99': _in_twin_p99(obs.node.diagnostics, n, options, 'odom',
+                                                    'age_ms.p99')}
             for s in STREAMS:
                 lat, times = [], []
                 for label in streams:
@@ -194,12 +198,14 @@ def measure(group: ProcessGroup, twins: list, n: int, options: argparse.Namespac
     return result
 
 
-def _in_twin_p99(diagnostics: dict, n: int, options: argparse.Namespace) -> float:
-    """The fleet twin's own input-receipt -> publish p99 (ms) of virtual/odom, worst of the
-    observed robots, from its /diagnostics (NaN for the single twins: their statuses share
-    one name)."""
-    values = [diagnostics.get(f'{ns}/twin_fleet: virtual/odom', {}).get('values', {})
-              .get('latency_ms.p99') for ns in observed(n, options.observe)]
+def _in_twin_p99(diagnostics: dict, n: int, options: argparse.Namespace,
+                 stream: str = 'virtual/odom', key: str = 'latency_ms.p99') -> float:
+    """A p99 (ms) from the fleet twin's /diagnostics, worst of the observed robots: by
+    default its own input-receipt -> publish time of virtual/odom; ``odom``/``age_ms.p99``
+    is stamp -> receipt of its odometry input (NaN for the single twins: their statuses
+    share one name)."""
+    values = [diagnostics.get(f'{ns}/twin_fleet: {stream}', {}).get('values', {})
+              .get(key) for ns in observed(n, options.observe)]
     values = [float(v) for v in values if v not in (None, 'nan')]
     return max(values) if values else float('nan')
 
@@ -279,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n, point in result['points'].items():
         for who, r in point.items():
-            rows.append([f'{n} {who}', *(r[s]['p99'] for s in STREAMS), r['in_twin_p99'],
+            rows.append([f'{n} {who}', *(r[s]['p99'] for s in STREAMS), r['input_age_p99'],
+                         r['in_twin_p99'],
                          r['odom']['p50'],
                          max(r[s]['max'] for s in STREAMS), r['odom']['slope_ms_per_s'],
                          min(r[s]['delivered'] for s in STREAMS) * 100, r['cpu_percent'],
@@ -288,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
           f'360-beam scans out, {options.duration:g} s per point (latency ms, end to end; '
           f'up to {options.observe} robots observed; single = N twin_bridge processes, run '
           f'for N <= {options.baseline_max} only)')
-    print(format_table(['robots', 'odom p99', 'joints p99', 'scan p99', 'in-twin p99',
+    print(format_table(['robots', 'odom p99', 'joints p99', 'scan p99', 'input age p99',
+                        'in-twin p99',
                         'odom p50', 'max',
                         'trend ms/s', 'delivered %', 'CPU %', 'RSS MB'], rows))
     print('\nScans of N robots per tick, in-process (median ms): one fleet pass (robots see each '
