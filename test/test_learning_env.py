@@ -159,3 +159,15 @@ def test_open_world_samples_inside_a_default_region() -> None:
         assert 1.0 <= info['goal_distance'] <= 3.0
     finally:
         e.close()
+
+
+def test_another_shipped_world_works() -> None:
+    e = TwinNavEnv('obstacle_course', config=SMALL)
+    try:
+        obs, info = e.reset(seed=0)
+        assert np.any(obs[:8] < 1.0)  # obstacles in view
+        for _ in range(5):
+            obs, *_ = e.step(np.array([0.2, 0.0], dtype=np.float32))
+        assert e.observation_space.contains(obs)
+    finally:
+        e.close()
