@@ -28,7 +28,7 @@ def plot_learning_curve(curve: Sequence[dict[str, float]], path: str | Path,
     FigureCanvasAgg(figure)
     left, right = figure.subplots(1, 2)
     left.plot(steps, [100 * p['success_rate'] for p in curve], color='tab:green',
-              label='training episodes')
+              label='training (last 100 episodes)')
     if policy is not None:
         left.axhline(100 * policy.success_rate, color='tab:blue', ls='--',
                      label=f'eval policy {policy.success_rate:.0%}')

@@ -8,6 +8,7 @@ and ``report.json`` into the output directory. Everything is seeded.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 import json
@@ -106,12 +107,15 @@ def train(settings: TrainSettings, out_dir: str | Path,
     curve: list[dict[str, float]] = []
 
     class Progress(BaseCallback):
-        """Records the learning curve per rollout, prints progress, keeps the CPU budget."""
+        """Records the learning curve per rollout (success rate and mean return of the last
+        100 episodes), prints progress, keeps the CPU budget."""
 
         def __init__(self) -> None:
             super().__init__()
-            self._successes: list[bool] = []
-            self._returns: list[float] = []
+            # The last 100 episodes (per-rollout samples are a dozen episodes: noisy).
+            self._successes: deque[bool] = deque(maxlen=100)
+            self._returns: deque[float] = deque(maxlen=100)
+            self._episodes = 0
             self._next_log = 0.0
 
         def _on_step(self) -> bool:
@@ -119,6 +123,7 @@ def train(settings: TrainSettings, out_dir: str | Path,
                 if 'episode' in info:
                     self._returns.append(float(info['episode']['r']))
                     self._successes.append(bool(info.get('is_success', False)))
+                    self._episodes += 1
             return time.process_time() - cpu0 < settings.cpu_budget
 
         def _on_rollout_end(self) -> None:
@@ -128,14 +133,14 @@ def train(settings: TrainSettings, out_dir: str | Path,
                      'cpu_seconds': time.process_time() - cpu0,
                      'success_rate': float(np.mean(self._successes)),
                      'mean_return': float(np.mean(self._returns)),
-                     'episodes': float(len(self._returns))}
+                     'episodes': float(self._episodes)}
             curve.append(point)
-            self._successes, self._returns = [], []
             if point['cpu_seconds'] < self._next_log:
                 return
             self._next_log = point['cpu_seconds'] + settings.log_interval
             log(f'steps {self.num_timesteps:>9,d}  cpu {point["cpu_seconds"]:6.0f} s  '
-                f'success {point["success_rate"]:6.1%}  return {point["mean_return"]:7.2f}')
+                f'episodes {self._episodes:>6,d}  last 100: success '
+                f'{point["success_rate"]:6.1%}  return {point["mean_return"]:7.2f}')
 
     batch = min(settings.batch_size, settings.n_steps * settings.num_envs)  # few copies
     model = PPO('MlpPolicy', vec, n_steps=settings.n_steps, batch_size=batch,
