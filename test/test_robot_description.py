@@ -251,7 +251,7 @@ def test_missing_file():
         load_robot_description('/nonexistent/robot.urdf')
 
 
-def test_extra_lidars_and_3d_layers_are_named_in_warnings(caplog):
+def test_extra_lidars_are_named_in_warnings_and_3d_layers_are_read(caplog):
     body = ('<lidar><scan><horizontal><samples>10</samples></horizontal>{v}</scan>'
             '<range><max>5</max></range></lidar>')
     layered = body.format(v='<vertical><samples>16</samples></vertical>')
@@ -260,7 +260,9 @@ def test_extra_lidars_and_3d_layers_are_named_in_warnings(caplog):
         robot = parse_urdf(minimal_urdf(sensor=lidar_tag(layered) + second))
     assert robot.lidar.name == 's' and robot.lidar.link == 'base'
     messages = ' '.join(r.getMessage() for r in caplog.records)
-    assert '16 vertical samples' in messages and '"rear" on "wheel_a"' in messages
+    assert '"rear" on "wheel_a"' in messages
+    assert robot.lidar.vertical_samples == 16  # simulated, every ring (issue 10 item 9)
+    assert 'vertical' not in messages
 
 
 def test_mimic_joints_are_parsed_and_checked():
