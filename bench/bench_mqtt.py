@@ -124,7 +124,11 @@ def _measure_in(work: Path, options: argparse.Namespace) -> dict[str, dict[str, 
             if measuring.is_set():
                 latency['echo'].append((time.time_ns() - int(msg.payload)) * 1e-9)
 
+        ros_seen = []  # the observer is matched once it got one (a reader joining late
+        # misses what came before: volatile durability)
+
         def on_odom(msg: Odometry) -> None:
+            ros_seen[:] = [True]
             if measuring.is_set():
                 stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
                 latency['virtual_odom_ros'].append((time.time_ns() - stamp) * 1e-9)
@@ -145,7 +149,7 @@ def _measure_in(work: Path, options: argparse.Namespace) -> dict[str, dict[str, 
             k = 0
             while True:
                 now = time.monotonic()
-                if warm_until is None and robot.received['odom'] > 0:
+                if warm_until is None and robot.received['odom'] > 0 and ros_seen:
                     warm_until = now + options.warmup
                 if warm_until is not None and now >= warm_until and not measuring.is_set():
                     measuring.set()
@@ -165,9 +169,10 @@ def _measure_in(work: Path, options: argparse.Namespace) -> dict[str, dict[str, 
                 deadline = start + k * period
                 while (left := deadline - time.monotonic()) > 0:
                     ros.spin_once(min(left, 0.005))
-            measuring.clear()
             elapsed = time.monotonic() - measure_start
             usage = {p.name: cpu_and_rss(p.pid) for p in (bridge, twin)}
+            ros.spin_for(0.3)  # what is still in flight counts too
+            measuring.clear()
         pinger.loop_stop()
         pinger.disconnect()
     result = {name: _figures(values) for name, values in latency.items()}
