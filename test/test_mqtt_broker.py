@@ -2,6 +2,8 @@
 broker restart survived (the stream stale meanwhile, then recovered)."""
 
 import json
+import subprocess
+import sys
 import time
 
 from mqtt_fixtures import USER, make_certificate, running_broker, settings_for
@@ -207,3 +209,29 @@ def test_tls_with_a_throwaway_certificate(tmp_path):
 def test_bad_broker_settings_name_the_setting(values, match):
     with pytest.raises(ConfigError, match=match):
         BrokerSettings(**values)
+
+
+def test_the_stand_in_robot_publishes_and_exits_with_the_brokers_reason_when_refused(broker,
+                                                                                     tmp_path):
+    received = []
+    adapter = MqttTwinAdapter(settings_for(broker), 'twin', ['robot1'],
+                              on_received=received.append)
+    adapter.start()
+    login = ['--port', str(broker.files.port), '--username', USER]
+    try:
+        good = subprocess.run(
+            [sys.executable, '-m', 'twin_bridge.mqtt.stand_in_robot', *login,
+             '--password-file', str(broker.files.password_file), '--duration', '0.5'],
+            capture_output=True, text=True, timeout=60)
+        assert good.returncode == 0, good.stderr
+        assert len(received) > 10 and all(r.rejected is None for r in received)
+        assert received[-1].state.joints.names == ('left_wheel_joint', 'right_wheel_joint',
+                                                   'pan_joint', 'tilt_joint')
+    finally:
+        adapter.stop()
+    wrong = tmp_path / 'wrong'
+    wrong.write_text('not the password\n')
+    refused = subprocess.run(
+        [sys.executable, '-m', 'twin_bridge.mqtt.stand_in_robot', *login,
+         '--password-file', str(wrong)], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and 'Not authorized' in refused.stderr
