@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help='shapes per row (3 rows; default: %(default)s)')
     parser.add_argument('--scans', type=int, default=200,
                         help='scans per repeat, each at its own pose (default: %(default)s)')
-    parser.add_argument('--repeats', type=int, default=3,
+    parser.add_argument('--repeats', type=int, default=5,
                         help='repeats; the median is reported (default: %(default)s)')
     return parser.parse_args(argv)
 
@@ -111,7 +111,20 @@ def scan_costs(backend: EmbeddedBackend, poses: list[OdometrySample], repeats: i
                                lidar.range_max)
 
     per = 1e3 / len(poses)
-    return median(twin, repeats) * per, median(bare, repeats) * per
+    twin_s, bare_s = interleaved(twin, bare, repeats)
+    return twin_s * per, bare_s * per
+
+
+def interleaved(fn, baseline, repeats: int) -> tuple[float, float]:
+    """Median wall times (s) of ``fn()`` and ``baseline()``, run in turns (a machine whose
+    load changes during the run shifts both alike)."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for call, out in ((fn, times[0]), (baseline, times[1])):
+            start = time.perf_counter()
+            call()
+            out.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def corridor_poses(rng: np.random.Generator, n: int, span: float) -> list[OdometrySample]:
