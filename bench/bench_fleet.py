@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     sizes = [int(s) for s in options.robots.split(',') if s.strip()]
     output = options.output or default_report_dir(prefix='bench-fleet').with_suffix('.json')
-    result: dict = {'config': {k: str(v) for k, v in vars(options).items()}, 'points': {}}
+    result: dict = {'config': {k: str(v) for k, v in vars(options).items()}, 'points': {},
+                    'load_avg_before': os.getloadavg()}
     with ProcessGroup() as group:
         for n in sizes:
             result.setdefault('cast', {})[n] = cast_pass(n, options.world, group.log_dir)
@@ -291,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
                          max(r[s]['max'] for s in STREAMS), r['odom']['slope_ms_per_s'],
                          min(r[s]['delivered'] for s in STREAMS) * 100, r['cpu_percent'],
                          r['rss_mb']])
+    result['load_avg_after'] = os.getloadavg()
+    print(f'\nmachine load average (1 min) before {result["load_avg_before"][0]:.1f}, after '
+          f'{result["load_avg_after"][0]:.1f} on {os.cpu_count()} cores')
     print(f'\n{options.rate:g} Hz odom + {options.rate:g} Hz joint_states per robot in, 10 Hz '
           f'360-beam scans out, {options.duration:g} s per point (latency ms, end to end; '
           f'up to {options.observe} robots observed; single = N twin_bridge processes, run '
