@@ -194,11 +194,13 @@ def main(argv: list[str] | None = None) -> int:
 
         for label, path in (('dynamic', shapes), ('static', _static_copy(shapes))):
             parse_s, build_s, total_s, bare_s = load_times(path)
+            met = total_s < LOAD_TARGET_S
             if label == 'static':
-                ok &= total_s < LOAD_TARGET_S
+                ok &= met
             rows.append((f'load {3 * args.shapes}-shape world ({label})', f'{total_s:.2f} s',
                          f'parse {parse_s:.2f} + build {build_s:.2f}; bare compile '
-                         f'{bare_s:.2f} s', f'< {LOAD_TARGET_S} s'))
+                         f'{bare_s:.2f} s',
+                         f'< {LOAD_TARGET_S} s' + ('' if met else ': MISSED (see README)')))
 
         dae = _big_collada(tmp / 'big.dae')
         meshes._read.cache_clear()
