@@ -141,3 +141,23 @@ def test_gate_off(world):
             twin.judge_command(0.1, 0.0)
     finally:
         twin.close()
+
+
+def test_with_cast_on_input_a_scan_becomes_obstacles_as_it_arrives(world):
+    # The node's setting: inputs and commands on one thread, so no command waits for a cast.
+    twin = _twin(world, scan_source=True)
+    try:
+        twin.safety.cast_on_input = True
+        twin.on_odometry(_odom(-3.0, 0.0), now=0.0, wall_ns=1_000_000)
+        scan = twin.backend.scan()
+        ranges = scan.ranges.copy()
+        angles = scan.angle_min + np.arange(len(ranges)) * scan.angle_increment
+        ahead = np.abs(angles) < 0.1
+        ranges[ahead] = 0.9 / np.cos(angles[ahead])
+        twin.on_scan(replace(scan, ranges=ranges.astype(np.float32), stamp_ns=1_000_000),
+                     now=0.1, wall_ns=1_000_000)
+        assert twin.safety.counts['scans'] == 1          # cast on arrival
+        assert twin.judge_command(0.5, 0.0, now=0.2).reason == 'scan_obstacle'
+        assert twin.safety.counts['scans'] == 1          # not again for the command
+    finally:
+        twin.close()

@@ -24,6 +24,9 @@ _EPS = 1e-12
 # A distance within this many seconds of travel of the threshold is a contact (on top of
 # the resolution): bounds the steps while a geom closes in much slower than its speed bound.
 _TIME_TOLERANCE = 0.002
+# A speed-bound step shorter than this share of the grid step is worth the second-order
+# bound's cost (a point the footprint slides past; see ContactSearch._point_steps).
+_SHORT_STEP = 0.5
 
 
 def world_boxes(model: mujoco.MjModel, data: mujoco.MjData, ids: np.ndarray
@@ -64,7 +67,7 @@ class ContactSearch:
         self.checks = 0
         self.clearance = math.inf
         self.distmax = margin + _DISTMAX_EXTRA
-        self._points_now: list[np.ndarray] = []
+        self._points_now: tuple[np.ndarray, tuple[float, float, float]] | None = None
 
     def _distances(self, active: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Exact distances of the ``active`` channels at ``t`` and, per channel, the robot geom
@@ -84,8 +87,9 @@ class ContactSearch:
                 out[row] = distance(m, d, g, w, dmax, None)
             geom[:nworld] = geom_w
         if nworld < len(active):
-            out[nworld:], geom[nworld:], *self._points_now = sw.point_geometry(
-                self.pts[active[nworld:] - self.nw], pose)
+            pts = self.pts[active[nworld:] - self.nw]
+            out[nworld:], geom[nworld:] = sw.point_distances(pts, pose)
+            self._points_now = (pts, pose)
         self.checks += len(active)
         return out, geom
 
@@ -118,7 +122,8 @@ class ContactSearch:
             if excess[hit] <= res + self.speed[active[hit]] * _TIME_TOLERANCE and t > 0.0:
                 return self._result(t, horizon, int(active[hit]), int(geom[hit]))
             step = excess / self.speed[active]
-            if active[-1] >= self.nw:
+            first = int(np.searchsorted(active, self.nw))
+            if first < len(active) and float(np.min(step[first:])) < _SHORT_STEP * dt:
                 self._point_steps(active, step)
             t_next = t + float(np.min(step))
             k_next = min(int(math.floor(t_next / dt + 0.5)), last)
@@ -135,8 +140,11 @@ class ContactSearch:
         base frame a world point moves on a circle about the turning centre (velocity ``u``,
         acceleration ``|w| |u|``), so ``d(t + s) >= d + (gradient . u) s - |w| |u| s^2 / 2``.
         The step goes to where that bound (per geom, the least) comes within the contact
-        tolerance of the threshold; it is never shorter than the speed bound's."""
-        d_g, grad, outside, local = self._points_now
+        tolerance of the threshold; it is never shorter than the speed bound's. Only tried
+        while the speed bound's steps are short (it costs a second evaluation)."""
+        assert self._points_now is not None
+        pts, pose = self._points_now
+        _, _, d_g, grad, outside, local = self.sweep.point_geometry(pts, pose)
         first = int(np.searchsorted(active, self.nw))
         channels = active[first:]
         u = np.column_stack([self.angular * local[:, 1] - self.linear,

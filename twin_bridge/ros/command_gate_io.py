@@ -1,7 +1,8 @@
 """The twin node's command gate I/O: cmd_vel and e_stop in, the gated command out.
 
 Each command is one call into the core (:meth:`DigitalTwin.judge_command`) on the executor
-thread, which also takes the inputs, so the gate always judges the newest mirrored pose.
+thread, which also takes the inputs (a scan becomes obstacles as it arrives), so the gate
+always judges the newest mirrored pose.
 The gated command goes to ``virtual/cmd_vel_safe`` and, only with ``forward_commands``, to
 ``forward_topic`` for the robot; an invalid command (NaN, huge) gives a zero twist there.
 """
@@ -48,6 +49,9 @@ class CommandGateIO:
     def __init__(self, node: Node, config: TwinNodeConfig, twin: DigitalTwin) -> None:
         assert twin.safety is not None
         self._twin, self._gate = twin, twin.safety
+        # The node takes inputs and commands on one single-threaded executor: cast each scan
+        # as it arrives, so the next command does not wait for it.
+        twin.safety.cast_on_input = True
         self._logger = node.get_logger().get_child('gate')
         self._stamped = config.cmd_vel_stamped
         msg_type = TwistStamped if self._stamped else Twist
