@@ -101,12 +101,14 @@ def test_a_second_load_takes_the_parts_from_the_cache(cache, world, robot, monke
 
 def test_decomposition_is_logged(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv(mesh_cache.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(convex_decomposition, '_PROGRESS_PERIOD', 0.02)  # CoACD takes longer
     vertices, faces = extrude([(0, 0), (2, 0), (2, 2), (1.6, 2), (1.6, 0.4), (0, 0.4)], 1.0)
     with caplog.at_level(logging.INFO, logger='twin_bridge.embedded.convex_decomposition'):
         parts = convex_parts(TriangleMesh(vertices, faces.astype(np.int32)), 'l_shape.obj')
     assert parts is not None and len(parts) >= 2
     text = caplog.text
     assert 'l_shape.obj: concave' in text and 'convex parts in' in text
+    assert 'l_shape.obj: still decomposing' in text
 
 
 def test_hull_gap_tells_convex_from_concave():
