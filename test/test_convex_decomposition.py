@@ -128,3 +128,13 @@ def test_convex_meshes_collide_as_they_are(tmp_path, monkeypatch):
     monkeypatch.setenv(mesh_cache.CACHE_DIR_ENV, str(tmp_path))
     vertices, faces = extrude([(0, 0), (1, 0), (1, 1), (0, 1)], 1.0)
     assert convex_parts(TriangleMesh(vertices, faces.astype(np.int32)), 'box.obj') is None
+
+
+def test_a_failing_decomposition_names_the_mesh(tmp_path, monkeypatch):
+    monkeypatch.setenv(mesh_cache.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(convex_decomposition, '_WORKER',
+                        'import sys; sys.stderr.write("boom"); sys.exit(3)')
+    from twin_bridge.errors import WorldLoadError
+    vertices, faces = extrude(OUTLINE, 2.5)
+    with pytest.raises(WorldLoadError, match='room.obj: convex decomposition .* failed: boom'):
+        convex_parts(TriangleMesh(vertices, faces.astype(np.int32)), 'room.obj')

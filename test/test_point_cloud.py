@@ -154,3 +154,19 @@ def test_gazebo_bridge_config_carries_the_cloud_of_a_3d_lidar():
     assert clouds[0].direction == 'GZ_TO_ROS'
     planar = required_bridge_config(parse_urdf(VLP16.replace('<samples>16<', '<samples>1<')))
     assert not [e for e in planar.entries if 'PointCloud2' in e.ros_type]
+
+
+@pytest.mark.parametrize('vertical, words', [
+    ('<samples>16</samples><min_angle>0.3</min_angle><max_angle>-0.3</max_angle>',
+     'min_angle <= max_angle'),
+    ('<samples>16</samples><min_angle>-2</min_angle><max_angle>0.3</max_angle>', '-pi/2'),
+    ('<samples>0</samples>', '<vertical><samples> must be at least 1'),
+    ('<samples>many</samples>', 'not a number'),
+])
+def test_bad_vertical_blocks_are_clear_errors(vertical, words):
+    from twin_bridge.errors import RobotDescriptionError
+    urdf = VLP16.replace(VLP16[VLP16.index('<vertical>'):VLP16.index('</vertical>')],
+                         f'<vertical>{vertical}')
+    with pytest.raises(RobotDescriptionError, match='vlp16') as exc:
+        parse_urdf(urdf, source='vlp16.urdf')
+    assert words in str(exc.value)
