@@ -114,3 +114,27 @@ def test_sync_follows_a_moved_world_body(backend):
     after = caster.cast(np.array([-2.0, 0.0, 0.3]), -np.pi / 2, np.zeros(1)).ranges[0]
     assert before == pytest.approx(1.3, abs=1e-6)
     assert after == pytest.approx(3.0, abs=1e-6)
+
+
+@pytest.mark.parametrize('moved', [False, True])
+def test_scene_caster_equals_the_plain_caster(backend, moved):
+    """``scene=True`` (spatial cells) gives the plain caster's hits: ranges, geoms, normals,
+    in the plane and in 3D, also after sync() moved a world body."""
+    qpos = backend.data.qpos.copy()
+    if moved:
+        cube = backend.model.joint(backend.model.body('cube::link').jntadr[0])
+        qpos[cube.qposadr[0]:cube.qposadr[0] + 2] += [1.0, 0.7]
+    plain = BeamCaster(backend.model, qpos)
+    fast = BeamCaster(backend.model, qpos, scene=True)
+    fast.sync(qpos)
+    rng = np.random.default_rng(11)
+    angles = np.linspace(-np.pi, np.pi, 720, endpoint=False)
+    for origin in ([-2.0, 0.0, 0.3], [1.0, 1.0, 0.2], [3.0, -2.5, 1.0]):
+        origin = np.array(origin)
+        vec = rng.normal(size=(500, 3))
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+        for a, b in ((plain.cast(origin, 0.4, angles), fast.cast(origin, 0.4, angles)),
+                     (plain.cast_directions(origin, vec), fast.cast_directions(origin, vec))):
+            assert np.array_equal(a.geom_ids, b.geom_ids)
+            np.testing.assert_allclose(a.ranges, b.ranges, atol=1e-9)
+            np.testing.assert_allclose(a.normals, b.normals, atol=1e-6)

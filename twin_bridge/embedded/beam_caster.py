@@ -12,9 +12,14 @@ import numpy as np
 from twin_bridge.embedded.embedded_backend import CULLED_GEOM_GROUP, EmbeddedBackend
 from twin_bridge.embedded.mujoco_robot import ROBOT_GEOM_GROUP
 from twin_bridge.embedded.mujoco_world import CONTACT_GEOM_GROUP
+from twin_bridge.embedded.scan_scene import ScanScene
 from twin_bridge.errors import BackendError
 
 __all__ = ['BeamCaster', 'BeamHits', 'rep117']
+
+# Smallest cell edge (m) of a caster's scene (its cutoff is often far beyond the lidar's range).
+_SCENE_CELL = 25.0
+_UP = np.array([0.0, 0.0, 1.0])
 
 
 @dataclass(frozen=True)
@@ -50,17 +55,23 @@ class BeamCaster:
     world bodies moved. Geoms in ``exclude_groups`` (by default the robot's own) are never
     hit. Buffers are allocated once for up to ``max_beams`` beams.
 
+    With ``scene``, beams are cast into a :class:`ScanScene` of the world (spatial cells: the
+    cost follows the geometry in range, not the world's size; the same hits). The scene
+    follows bodies that :meth:`sync` moves, not in-place edits of :attr:`model`'s static
+    geometry (leave ``scene`` off to edit the model, as obstacle shifting does).
+
     :param model: the compiled model (copied)
     :param qpos: joint positions placing the world bodies (default: the model's ``qpos0``)
     :param exclude_groups: geom groups never cast against
     :param max_beams: the largest batch :meth:`cast` accepts
     :param cutoff: no geom farther than this is reported (m)
+    :param scene: cast into a cell-split copy of the world (see above)
     """
 
     def __init__(self, model: mujoco.MjModel, qpos: np.ndarray | None = None, *,
                  exclude_groups: tuple[int, ...] = (ROBOT_GEOM_GROUP, CULLED_GEOM_GROUP,
                                                     CONTACT_GEOM_GROUP),
-                 max_beams: int = 4096, cutoff: float = 100.0) -> None:
+                 max_beams: int = 4096, cutoff: float = 100.0, scene: bool = False) -> None:
         if max_beams < 1:
             raise BackendError(f'max_beams must be >= 1, got {max_beams}')
         self.model = copy.deepcopy(model)
@@ -79,7 +90,12 @@ class BeamCaster:
         self._normal = np.zeros((max_beams, 3))
         self._pnt = np.zeros(3)
         self._plane_z: float | None = None
+        self._scene: ScanScene | None = None
         self.sync(qpos)
+        if scene:
+            self._scene = ScanScene(self.model, self.data, np.flatnonzero(enabled),
+                                    cell_size=min(self._cutoff, _SCENE_CELL))
+            self._scene_ids = np.append(self._scene.source_ids, -1).astype(np.int32)
 
     @classmethod
     def from_backend(cls, backend: EmbeddedBackend, **kwargs: object) -> BeamCaster:
@@ -104,6 +120,8 @@ class BeamCaster:
                                f'{qpos.shape}')
         self.data.qpos[:] = qpos
         mujoco.mj_kinematics(self.model, self.data)
+        if self._scene is not None:
+            self._scene.sync(self.data)
         ids = self._bounded
         xmat = self.data.geom_xmat[ids].reshape(-1, 3, 3)
         aabb = self.model.geom_aabb[ids]
@@ -167,6 +185,8 @@ class BeamCaster:
 
     def _cast(self, origin: np.ndarray, vec: np.ndarray) -> BeamHits:
         n = vec.shape[0]
+        if self._scene is not None:
+            return self._cast_scene(origin, vec)
         if np.all(vec[:, 2] == 0.0):
             self._cull(float(origin[2]))
         else:
@@ -183,3 +203,18 @@ class BeamCaster:
         normals[miss] = 0.0
         return BeamHits(ranges=ranges, geom_ids=geom.copy(), normals=normals,
                         directions=vec.copy())
+
+    def _cast_scene(self, origin: np.ndarray, vec: np.ndarray) -> BeamHits:
+        n = vec.shape[0]
+        self._pnt[:] = origin
+        dist, geom, normal = self._dist[:n], self._geom[:n], self._normal[:n]
+        horizontal = bool(np.all(vec[:, 2] == 0.0))
+        self._scene.cast(self._pnt, vec, geom, dist, self._cutoff,
+                         plane_normal=_UP if horizontal else None, normal=normal)
+        miss = geom < 0
+        ranges = dist.copy()
+        ranges[miss] = np.inf
+        normals = normal.copy()
+        normals[miss] = 0.0
+        ids = self._scene_ids[geom]  # -1 (a miss) picks the appended -1
+        return BeamHits(ranges=ranges, geom_ids=ids, normals=normals, directions=vec.copy())

@@ -129,13 +129,15 @@ class DriftMonitor:
     def from_backend(cls, backend: EmbeddedBackend, **kwargs: object) -> DriftMonitor:
         """A monitor for ``backend``'s world as it is now and its robot.
 
-        The caster is :meth:`BeamCaster.from_backend`; the slip check uses the robot's
-        :func:`~twin_bridge.description.wheel_geometry.wheel_geometry` (off when the robot is
-        not a differential drive) unless ``wheels`` is given. Other keyword arguments go to
-        the constructor.
+        The caster is :meth:`BeamCaster.from_backend` with ``scene=True`` (a check's cost
+        follows the geometry near the robot, not the world's size); the slip check uses the
+        robot's :func:`~twin_bridge.description.wheel_geometry.wheel_geometry` (off when the
+        robot is not a differential drive) unless ``wheels`` is given. Other keyword
+        arguments go to the constructor.
         """
         kwargs.setdefault('wheels', wheel_geometry(backend.robot))
-        return cls(BeamCaster.from_backend(backend), backend.robot, **kwargs)  # type: ignore[arg-type]
+        caster = BeamCaster.from_backend(backend, scene=True)
+        return cls(caster, backend.robot, **kwargs)  # type: ignore[arg-type]
 
     @property
     def pose_correction(self) -> PoseCorrection | None:
