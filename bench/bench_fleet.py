@@ -55,6 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--observe', type=int, default=8, help='robots observed per point')
     parser.add_argument('--baseline-max', type=int, default=5,
                         help='largest N also run as N single-robot twin processes')
+    parser.add_argument('--shards', type=int, default=1,
+                        help='run each fleet as this many twin_fleet shard processes')
     parser.add_argument('--world', default='empty', help='world of the twins')
     parser.add_argument('--output', type=Path, default=None, help='JSON result file')
     parser.add_argument('--startup-timeout', type=float, default=90.0)
@@ -212,14 +214,18 @@ def _in_twin_p99(diagnostics: dict, n: int, options: argparse.Namespace,
 
 def fleet_point(group: ProcessGroup, n: int, options: argparse.Namespace,
                 directory: Path) -> dict:
-    """N robots in one twin_fleet process."""
-    twin = group.spawn_node(f'fleet_{n}', 'twin_bridge.ros.fleet_node', {
-        'fleet_file': str(write_fleet(directory, n)), 'world': options.world,
-        'scan_rate': 10.0})
+    """N robots in one twin_fleet process (``--shards K``: K shard processes of the same
+    fleet file, figures summed over them)."""
+    shards = max(1, min(options.shards, n))
+    fleet_file = str(write_fleet(directory, n))
+    twins = [group.spawn_node(f'fleet_{n}_{i}', 'twin_bridge.ros.fleet_node', {
+        'fleet_file': fleet_file, 'world': options.world, 'scan_rate': 10.0,
+        'shard': f'{i}/{shards}'}) for i in range(shards)]
     try:
-        return measure(group, [twin], n, options, f'fleet_{n}')
+        return measure(group, twins, n, options, f'fleet_{n}')
     finally:
-        group.stop(twin.name)
+        for twin in twins:
+            group.stop(twin.name)
 
 
 def baseline_point(group: ProcessGroup, n: int, options: argparse.Namespace) -> dict:
@@ -277,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessGroup() as group:
         for n in sizes:
             result.setdefault('cast', {})[n] = cast_pass(n, options.world, group.log_dir)
-            print(f'  {n} robot(s): one fleet twin', flush=True)
+            print(f'  {n} robot(s): one fleet twin ({options.shards} shard process(es))',
+                  flush=True)
             point = {'fleet': fleet_point(group, n, options, group.log_dir)}
             if n <= options.baseline_max:
                 print(f'  {n} robot(s): {n} single-robot twin processes', flush=True)
