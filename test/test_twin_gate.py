@@ -143,12 +143,14 @@ def test_gate_off(world):
         twin.close()
 
 
-def test_with_cast_on_input_a_scan_becomes_obstacles_as_it_arrives(world):
-    # The node's setting: inputs and commands on one thread, so no command waits for a cast.
+
+def test_prepare_casts_a_pending_scan_ahead_of_the_next_command(world):
+    # The node calls prepare() between commands, so no command waits for the cast.
     twin = _twin(world, scan_source=True)
     try:
-        twin.safety.cast_on_input = True
         twin.on_odometry(_odom(-3.0, 0.0), now=0.0, wall_ns=1_000_000)
+        twin.safety.prepare()                            # nothing pending: nothing cast
+        assert twin.safety.counts['scans'] == 0
         scan = twin.backend.scan()
         ranges = scan.ranges.copy()
         angles = scan.angle_min + np.arange(len(ranges)) * scan.angle_increment
@@ -156,8 +158,10 @@ def test_with_cast_on_input_a_scan_becomes_obstacles_as_it_arrives(world):
         ranges[ahead] = 0.9 / np.cos(angles[ahead])
         twin.on_scan(replace(scan, ranges=ranges.astype(np.float32), stamp_ns=1_000_000),
                      now=0.1, wall_ns=1_000_000)
-        assert twin.safety.counts['scans'] == 1          # cast on arrival
+        twin.safety.prepare()
+        assert twin.safety.counts['scans'] == 1
         assert twin.judge_command(0.5, 0.0, now=0.2).reason == 'scan_obstacle'
-        assert twin.safety.counts['scans'] == 1          # not again for the command
+        twin.safety.prepare()
+        assert twin.safety.counts['scans'] == 1          # not again
     finally:
         twin.close()

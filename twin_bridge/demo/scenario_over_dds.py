@@ -41,6 +41,7 @@ __all__ = ['ROBOT_COMMAND_TOPIC', 'run_over_dds']
 #: The stand-in's command input, where the twin forwards the gated commands.
 ROBOT_COMMAND_TOPIC = 'robot/cmd_vel'
 _SETTLE_S = 1.5   # after the controller is done: the robot stops, the last diagnostics arrive
+_MATCH_S = 0.5
 
 
 def _check_supported(scenario: Scenario) -> None:
@@ -94,9 +95,12 @@ class _Watch:
         command = self.commands[0] if self.commands else (math.nan, math.nan)
         self.gated.append((time.monotonic(), command, (msg.linear.x, msg.angular.z)))
 
-    def on_e_stop(self, msg: Any) -> None:
+    def on_e_stop(self, msg: Any, info: Any) -> None:
+        # When it was sent (the publisher's clock: this machine's), on the monotonic clock:
+        # the subscription may have matched after the fact (the publisher is latched).
         if msg.data:
-            self.e_stops.append(time.monotonic())
+            sent = info.get('source_timestamp', 0) * 1e-9 or time.time()
+            self.e_stops.append(sent - (time.time() - time.monotonic()))
 
     def on_diagnostics(self, msg: Any) -> None:
         for status in msg.status:
@@ -109,6 +113,7 @@ def _watch(scenario: Scenario, source: str, group: ProcessGroup,
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import Twist
     from nav_msgs.msg import Odometry
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
     from std_msgs.msg import Bool
 
     from twin_bridge.ros.private_context import PrivateContext
@@ -121,13 +126,22 @@ def _watch(scenario: Scenario, source: str, group: ProcessGroup,
         node.create_subscription(Odometry, 'odom', watch.on_odom, best_effort)
         node.create_subscription(Twist, 'cmd_vel', watch.on_command, best_effort)
         node.create_subscription(Twist, 'virtual/cmd_vel_safe', watch.on_gated, best_effort)
-        node.create_subscription(Bool, 'e_stop', watch.on_e_stop, best_effort)
+        node.create_subscription(Bool, 'e_stop', watch.on_e_stop, QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL))
         node.create_subscription(DiagnosticArray, '/diagnostics', watch.on_diagnostics, 10)
-        # The twin is up once it reports its gate; then the controller starts.
-        if not ros.spin_until(lambda: bool(watch.safety) and bool(watch.odometry),
-                              startup_timeout, dead):
+        # The twin is up once it reports its gate and the path to the robot is there (the
+        # gate's forward publisher and the stand-in's subscription); then the controller.
+        def ready() -> bool:
+            return (bool(watch.safety) and bool(watch.odometry)
+                    and node.count_publishers(ROBOT_COMMAND_TOPIC) > 0
+                    and node.count_subscribers(ROBOT_COMMAND_TOPIC) > 0
+                    and node.count_subscribers('cmd_vel') > 0)
+
+        if not ros.spin_until(ready, startup_timeout, dead):
             raise ConfigError('scenario over DDS: the twin or the stand-in did not come up\n'
                               + '\n'.join(p.tail() for p in group.processes.values()))
+        ros.spin_for(_MATCH_S)   # the pairs the graph shows also match each other
         controller = group.spawn_node('controller', 'twin_bridge.ros.scenario_controller_node',
                                       {'scenario': source, 'exit_when_done': True})
         limit = scenario.run.duration + startup_timeout

@@ -293,6 +293,9 @@ class TwinBridgeNode(Node):
     def close(self) -> list[str]:
         """Stop scanning, release the simulator; return the per-stream summary for the
         shutdown log."""
+        if getattr(self, '_gate', None) is not None:
+            self._gate.close()   # its own thread: no command judged while the twin closes
+            self._gate = None
         if self._scan_thread is not None:
             self._scan_thread.stop()
         if getattr(self, '_points', None) is not None:

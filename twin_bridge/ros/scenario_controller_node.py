@@ -20,7 +20,13 @@ from nav_msgs.msg import Odometry
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+    qos_profile_sensor_data,
+)
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import Bool
@@ -90,8 +96,10 @@ class ScenarioControllerNode(Node):
         self._msg = msg_type()
         self._pub = self.create_publisher(msg_type, p['cmd_vel_topic'],
                                           qos_profile('reliable', 10))
-        self._e_stop_pub = self.create_publisher(Bool, p['e_stop_topic'],
-                                                 qos_profile('reliable', 10))
+        # Latched like an e-stop button's publisher: a late subscriber still gets the events.
+        self._e_stop_pub = self.create_publisher(Bool, p['e_stop_topic'], QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL))
         self._odom: tuple[tuple[float, float, float], tuple[float, float]] | None = None
         self._scan: ScanData | None = None
         self._start: float | None = None

@@ -6,8 +6,8 @@ that, never on the simulator the inputs are mirrored into. Threads: :meth:`TwinG
 on_accepted` runs on the input thread and only swaps references (atomic under the GIL);
 :meth:`TwinGate.judge` and the e-stop methods run on one command thread, which also turns
 the newest scan into obstacles (its ray cast) before the verdict, so
-:class:`~.gate.CommandGate` is only ever used from that thread. Where both are one thread
-(:attr:`TwinGate.cast_on_input`, the node) a scan is cast as it arrives.
+:class:`~.gate.CommandGate` is only ever used from that thread. :meth:`TwinGate.prepare` casts a
+pending scan ahead of the next command (the node calls it between commands).
 """
 
 from __future__ import annotations
@@ -63,10 +63,6 @@ class TwinGate:
         self._scan: tuple[ScanData, float, OdometrySample, JointStateSample | None] | None = None
         self._scan_done: object = None
         self._seen: deque[Hashable] = deque(maxlen=_SEEN_KEYS)
-        #: Inputs and commands come on one thread (a node's single-threaded executor): a scan
-        #: is turned into obstacles as it arrives instead of by the next command, so no
-        #: command waits for a ray cast.
-        self.cast_on_input = False
         #: Scans turned into obstacles, scans that could not be (bad pose, too many beams),
         #: e-stop messages applied and their duplicates (one message seen twice) ignored.
         self.counts = {'scans': 0, 'scan_errors': 0, 'e_stop_messages': 0,
@@ -99,23 +95,25 @@ class TwinGate:
         elif stream == INPUT_SCAN and self.wants_scans:
             odom = self._odom
             if odom is not None:
-                self._scan = pending = (sample, now, odom[0], self._joints)
-                if self.cast_on_input:
-                    self._scan_done = pending
-                    self._take_scan(*pending)
+                self._scan = (sample, now, odom[0], self._joints)
 
     # -- commands (command thread) ---------------------------------------------------------
     def judge(self, linear: float, angular: float, now: float) -> GateVerdict:
         """The verdict on ``(linear, angular)`` at monotonic time ``now`` (s), on the newest
         accepted inputs (a new scan becomes obstacles first). Never raises on bad input."""
-        pending = self._scan
-        if pending is not None and pending is not self._scan_done:
-            self._scan_done = pending
-            self._take_scan(*pending)
+        self.prepare()
         odom, joints = self._odom, self._joints
         state = _NOWHERE if odom is None else RobotState(
             odom[0].position, odom[0].orientation, joints, odom[1])
         return self.gate.judge((linear, angular), now, state)
+
+    def prepare(self) -> None:
+        """Turn the newest accepted scan into obstacles now if that is still to do (on the
+        command thread, e.g. between commands, so the next command need not wait for it)."""
+        pending = self._scan
+        if pending is not None and pending is not self._scan_done:
+            self._scan_done = pending
+            self._take_scan(*pending)
 
     def _take_scan(self, scan: ScanData, received: float, odom: OdometrySample,
                    joints: JointStateSample | None) -> None:
