@@ -2,14 +2,17 @@
 cmd_vel, gated commands out on virtual/cmd_vel_safe and (forward_commands) to the stand-in
 robot, the same expectations and verdict kinds as the embedded harness."""
 
+import math
 from pathlib import Path
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from twin_bridge.demo.scenario_over_dds import run_over_dds
 from twin_bridge.errors import ConfigError
+from twin_bridge.ros.scenario_controller_node import PARAMETERS
 from twin_bridge.scenarios.runner import run_file
 
 SCENARIOS = Path(__file__).resolve().parent.parent / 'scenarios'
@@ -47,6 +50,15 @@ def test_scenarios_the_stand_in_cannot_stage_are_refused():
 def _controller_node(*args):
     return subprocess.run([sys.executable, '-m', 'twin_bridge.ros.scenario_controller_node',
                            *args], capture_output=True, text=True, timeout=60)
+
+
+def test_the_parameter_file_sets_exactly_the_node_parameters():
+    path = SCENARIOS.parent / 'config' / 'twin_scenario_controller.yaml'
+    params = yaml.safe_load(path.read_text())['/**']['ros__parameters']
+    assert set(params) == set(PARAMETERS)
+    for name, value in params.items():
+        default = PARAMETERS[name][0]
+        assert value == default or (math.isnan(value) and math.isnan(default)), name
 
 
 def test_controller_node_help_lists_its_parameters():
