@@ -16,6 +16,8 @@ __all__ = ['Footprint2D', 'convex_hull']
 
 # An axis this close to vertical makes a cylinder's footprint a disc.
 _UPRIGHT = 1.0 - 1e-9
+_CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)],
+                         dtype=float)
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:
@@ -82,26 +84,39 @@ class Footprint2D:
                    matrices: np.ndarray) -> Footprint2D:
         """Footprints of geoms ``ids`` posed at ``positions`` ``(n, 3)`` and rotation
         ``matrices`` ``(n, 3, 3)`` (any frame with a vertical z axis)."""
-        vertices, radii = [], []
-        for g, pos, rot in zip(ids, positions, matrices, strict=True):
-            kind, size = model.geom_type[g], model.geom_size[g]
-            axis = rot[:, 2]
-            if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
-                verts, radius = pos[None, :2], size[0]
-            elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
-                verts = np.array([pos + axis * size[1], pos - axis * size[1]])[:, :2]
-                radius = size[0]
-            elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER and abs(axis[2]) >= _UPRIGHT:
-                verts, radius = pos[None, :2], size[0]
-            else:
-                aabb = model.geom_aabb[g]
-                signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1)
-                                  for sz in (-1, 1)], dtype=float)
-                corners = pos + (aabb[:3] + signs * aabb[3:]) @ rot.T
-                verts, radius = corners[:, :2], 0.0
-            vertices.append(convex_hull(verts))
-            radii.append(float(radius))
-        return cls(vertices, np.array(radii))
+        outlines = [cls.geom_outline(model, int(g), pos, rot)
+                    for g, pos, rot in zip(ids, positions, matrices, strict=True)]
+        return cls([v for v, _ in outlines], np.array([r for _, r in outlines]))
+
+    @staticmethod
+    def geom_outline(model: mujoco.MjModel, geom: int, pos: np.ndarray, rot: np.ndarray
+                     ) -> tuple[np.ndarray, float]:
+        """One geom's footprint posed at ``pos`` with rotation ``rot``: its hull vertices
+        ``(k, 2)`` (counter-clockwise) and the radius they are grown by."""
+        kind, size = model.geom_type[geom], model.geom_size[geom]
+        axis = rot[:, 2]
+        if kind == mujoco.mjtGeom.mjGEOM_SPHERE:
+            verts, radius = pos[None, :2], size[0]
+        elif kind == mujoco.mjtGeom.mjGEOM_CAPSULE:
+            verts = np.array([pos + axis * size[1], pos - axis * size[1]])[:, :2]
+            radius = size[0]
+        elif kind == mujoco.mjtGeom.mjGEOM_CYLINDER and abs(axis[2]) >= _UPRIGHT:
+            verts, radius = pos[None, :2], size[0]
+        else:
+            aabb = model.geom_aabb[geom]
+            corners = pos + (aabb[:3] + _CORNER_SIGNS * aabb[3:]) @ rot.T
+            verts, radius = corners[:, :2], 0.0
+        return convex_hull(verts), float(radius)
+
+    def outline(self, geom: int) -> tuple[np.ndarray, float]:
+        """Geom ``geom``'s hull vertices and radius (as :meth:`geom_outline` gave them)."""
+        return self._vertices[geom], float(self.radii[geom])
+
+    def contains(self, vertices: np.ndarray, radius: float) -> bool:
+        """Whether the rounded polygon ``vertices`` grown by ``radius`` lies inside one of
+        these footprints."""
+        inside = self.distances(np.asarray(vertices, dtype=float)) + radius <= 1e-12
+        return bool(np.any(np.all(inside, axis=0)))
 
     def outermost(self) -> np.ndarray:
         """Indices of the geoms whose footprint is not inside another's (the nearest geom to

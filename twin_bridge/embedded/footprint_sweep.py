@@ -122,6 +122,8 @@ class FootprintSweep:
                 self._joint_qpos[model.joint(j).name] = int(model.jnt_qposadr[j])
         self._alias = dict(joint_names or {})
         self._shape_key: tuple[np.ndarray, np.ndarray, float] | None = None
+        self._outlines: list[tuple[np.ndarray, float]] = [
+            (np.zeros((1, 2)), 0.0)] * len(self.robot_ids)
         self.sync_world(qpos)
 
     @classmethod
@@ -196,17 +198,39 @@ class FootprintSweep:
                 or float(np.max(np.abs(key[1] - rel_mat), initial=0.0)) > 1e-9
                 or abs(key[2] - self._base[2]) > 1e-9):
             # Rebuilt only when the robot's shape changes (joints, tilt, height), not as it
-            # drives and turns.
-            self._shapes = Footprint2D.from_geoms(self.model, ids, rel_pos, rel_mat)
-            # Points are columns: a footprint inside another never is the nearest.
-            self._point_rows = self._shapes.outermost()
-            self._point_shapes = self._shapes.subset(self._point_rows)
+            # drives and turns; then only the geoms that moved.
+            self._rebuild_shapes(key, rel_pos, rel_mat)
             self._shape_key = (rel_pos, rel_mat, float(self._base[2]))
             lo, hi = world_boxes(self.model, d, ids)
             self._robot_zlo, self._robot_zhi = lo[:, 2], hi[:, 2]
             self._rho = np.hypot(rel_pos[:, 0], rel_pos[:, 1]) + self._robot_rbound
             ground = float(lo[:, 2].min()) if len(ids) else 0.0
             self._world_active = ~(self._world_hi[:, 2] <= ground + self.support_height)
+
+    def _rebuild_shapes(self, key: tuple[np.ndarray, np.ndarray, float] | None,
+                        rel_pos: np.ndarray, rel_mat: np.ndarray) -> None:
+        ids = self.robot_ids
+        if key is None or abs(key[2] - self._base[2]) > 1e-9:
+            moved = np.ones(len(ids), dtype=bool)
+        else:
+            moved = (np.max(np.abs(key[0] - rel_pos), axis=1, initial=0.0) > 1e-9) | (
+                np.max(np.abs(key[1] - rel_mat).reshape(len(ids), -1), axis=1,
+                       initial=0.0) > 1e-9)
+        for i in np.flatnonzero(moved):
+            self._outlines[i] = Footprint2D.geom_outline(self.model, int(ids[i]), rel_pos[i],
+                                                         rel_mat[i])
+        self._reach = np.array([float(np.max(np.linalg.norm(v, axis=1))) + r
+                                for v, r in self._outlines])
+        # Points are columns: a footprint inside another never is the nearest, so only the
+        # outermost are kept; geoms that moved inside an unmoved outermost one change nothing.
+        rows = np.flatnonzero(moved)
+        if not moved.all() and not np.isin(rows, self._point_rows).any() and all(
+                self._point_shapes.contains(*self._outlines[i]) for i in rows):
+            return
+        shapes = Footprint2D([v for v, _ in self._outlines],
+                             np.array([r for _, r in self._outlines]))
+        self._point_rows = shapes.outermost()
+        self._point_shapes = shapes.subset(self._point_rows)
 
     @property
     def base_pose(self) -> tuple[np.ndarray, float]:
@@ -239,7 +263,7 @@ class FootprintSweep:
         base = np.column_stack([self._base[0] + c0 * dx - s0 * dy,
                                 self._base[1] + s0 * dx + c0 * dy])   # (n+1, 2)
         speed_g = abs(linear) + abs(angular) * self._rho                # (g,)
-        reach = float(np.max(self._shapes.reach)) if len(self._rho) else 0.0
+        reach = float(np.max(self._reach)) if len(self._rho) else 0.0
         speed_max = abs(linear) + abs(angular) * max(reach, float(np.max(self._rho, initial=0)))
         slack = self.resolution + 0.5 * dt * speed_max
         lo_box, hi_box = base.min(axis=0), base.max(axis=0)

@@ -22,6 +22,7 @@ import numpy as np
 
 from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.state import JointStateSample, OdometrySample
+from twin_bridge.description.wheel_geometry import wheel_geometry
 from twin_bridge.embedded.embedded_backend import LIDAR_SITE_NAME, ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.errors import TwinBridgeError
 from twin_bridge.twin.safety.gate import CommandGate, GateConfig, GateVerdict, RobotState
@@ -52,11 +53,15 @@ class TwinGate:
 
     :param gate: the gate (its sweep and obstacles are used from the command thread only)
     :param lidar_site: the lidar site's id in the sweep's model (``None``: no lidar)
+    :param held_joints: joints the footprint ignores (the wheels)
     """
 
-    def __init__(self, gate: CommandGate, lidar_site: int | None = None) -> None:
+    def __init__(self, gate: CommandGate, lidar_site: int | None = None,
+                 held_joints: frozenset[str] = frozenset()) -> None:
         self.gate = gate
         self._lidar_site = lidar_site
+        self._held = held_joints
+        self._shaping: tuple[JointStateSample | None, JointStateSample | None] = (None, None)
         self._odom: tuple[OdometrySample, float] | None = None
         self._joints: JointStateSample | None = None
         # The newest scan with the pose it was taken from: (scan, received, odom, joints).
@@ -76,7 +81,23 @@ class TwinGate:
         site = None
         if gate.obstacles is not None:
             site = gate.sweep.model.site(ROBOT_PREFIX + LIDAR_SITE_NAME).id
-        return cls(gate, site)
+        wheels = wheel_geometry(backend.robot)
+        return cls(gate, site, frozenset(wheels.joint_names) if wheels else frozenset())
+
+    def _shaping_joints(self, joints: JointStateSample | None) -> JointStateSample | None:
+        """``joints`` without the held ones (the wheels: a turning wheel is the same
+        cylinder, and the sweep would rebuild its footprint for every new wheel angle, as the
+        scenario harness also holds them); remembered for the same sample."""
+        if joints is None or not self._held:
+            return joints
+        source, shaped = self._shaping
+        if joints is not source:
+            keep = [i for i, n in enumerate(joints.names) if n not in self._held]
+            shaped = None if not keep else JointStateSample(
+                names=tuple(joints.names[i] for i in keep),
+                positions=np.asarray(joints.positions)[keep])
+            self._shaping = (joints, shaped)
+        return shaped
 
     @property
     def wants_scans(self) -> bool:
@@ -102,7 +123,7 @@ class TwinGate:
         """The verdict on ``(linear, angular)`` at monotonic time ``now`` (s), on the newest
         accepted inputs (a new scan becomes obstacles first). Never raises on bad input."""
         self.prepare()
-        odom, joints = self._odom, self._joints
+        odom, joints = self._odom, self._shaping_joints(self._joints)
         state = _NOWHERE if odom is None else RobotState(
             odom[0].position, odom[0].orientation, joints, odom[1])
         return self.gate.judge((linear, angular), now, state)
@@ -119,7 +140,7 @@ class TwinGate:
                    joints: JointStateSample | None) -> None:
         sweep = self.gate.sweep
         try:
-            sweep.set_state(odom.position, odom.orientation, joints)
+            sweep.set_state(odom.position, odom.orientation, self._shaping_joints(joints))
             rot = sweep.data.site_xmat[self._lidar_site]
             yaw = math.atan2(rot[3], rot[0])  # the sensor x axis in the world's plane
             self.gate.on_scan(scan, received,
