@@ -6,6 +6,7 @@ import math
 import mujoco
 import numpy as np
 
+from twin_bridge.core.state import JointStateSample
 from twin_bridge.description.robot_description import default_robot_path, load_robot_description
 from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.embedded.footprint_shapes import Footprint2D
@@ -79,3 +80,27 @@ def test_point_contacts_match_a_dense_reference():
             assert 0.1 - 1e-6 <= there <= 0.1 + 0.002 + (abs(v) + abs(w) * 0.25) * 0.002 + 1e-4
             checked += 1
     assert checked >= 10
+
+
+def test_footprints_redone_only_where_joints_moved_equal_a_fresh_build():
+    robot = load_robot_description(default_robot_path())
+    spec = mujoco.MjSpec()
+    spec.worldbody.add_geom(name='floor', type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1])
+    backend = EmbeddedBackend(spec, robot, lidar_noise=False)
+    kept = FootprintSweep.from_backend(backend)
+    names = backend.joint_names
+    rng = np.random.default_rng(2)
+    points = rng.uniform(-0.6, 0.6, (200, 2))
+    pose = (0.0, 0.0, 0.0)
+    level = np.array([0.0, 0.0, 0.0, 1.0])
+    for k in range(12):
+        # The head moves every time, the wheels every third time (they stick out: the set of
+        # outermost footprints is redone then).
+        values = np.array([0.4 * (k // 3), -0.3 * (k // 3), 0.5 * math.sin(k), 0.3 * math.cos(k)])
+        joints = JointStateSample(names, values)
+        kept.set_state(np.zeros(3), level, joints)
+        fresh = FootprintSweep.from_backend(backend)
+        fresh.set_state(np.zeros(3), level, joints)
+        got, want = kept.point_distances(points, pose), fresh.point_distances(points, pose)
+        assert np.allclose(got[0], want[0], atol=1e-12)
+        assert np.array_equal(got[1], want[1])

@@ -124,6 +124,8 @@ class FootprintSweep:
         self._shape_key: tuple[np.ndarray, np.ndarray, float] | None = None
         self._outlines: list[tuple[np.ndarray, float]] = [
             (np.zeros((1, 2)), 0.0)] * len(self.robot_ids)
+        self._reach = np.zeros(len(self.robot_ids))   # per geom, from the base axis (m)
+        self._stale = np.zeros(len(self.robot_ids), dtype=bool)   # outline not redone
         self.sync_world(qpos)
 
     @classmethod
@@ -209,28 +211,40 @@ class FootprintSweep:
 
     def _rebuild_shapes(self, key: tuple[np.ndarray, np.ndarray, float] | None,
                         rel_pos: np.ndarray, rel_mat: np.ndarray) -> None:
-        ids = self.robot_ids
+        """Outline the geoms that moved. Points are columns: a footprint inside another
+        never is the nearest, so points are tested against the outermost footprints only;
+        a geom that moved with its bounding disc (or outline) inside an unmoved outermost
+        footprint changes nothing for them and is outlined only when that set is redone."""
+        ids, rbound = self.robot_ids, self._robot_rbound
         if key is None or abs(key[2] - self._base[2]) > 1e-9:
             moved = np.ones(len(ids), dtype=bool)
         else:
             moved = (np.max(np.abs(key[0] - rel_pos), axis=1, initial=0.0) > 1e-9) | (
                 np.max(np.abs(key[1] - rel_mat).reshape(len(ids), -1), axis=1,
                        initial=0.0) > 1e-9)
+        kept = not moved.all() and not np.isin(np.flatnonzero(moved), self._point_rows).any()
         for i in np.flatnonzero(moved):
-            self._outlines[i] = Footprint2D.geom_outline(self.model, int(ids[i]), rel_pos[i],
-                                                         rel_mat[i])
-        self._reach = np.array([float(np.max(np.linalg.norm(v, axis=1))) + r
-                                for v, r in self._outlines])
-        # Points are columns: a footprint inside another never is the nearest, so only the
-        # outermost are kept; geoms that moved inside an unmoved outermost one change nothing.
-        rows = np.flatnonzero(moved)
-        if not moved.all() and not np.isin(rows, self._point_rows).any() and all(
-                self._point_shapes.contains(*self._outlines[i]) for i in rows):
+            if kept and self._point_shapes.contains(rel_pos[i, None, :2], float(rbound[i])):
+                self._stale[i] = True
+                self._reach[i] = float(np.hypot(*rel_pos[i, :2])) + float(rbound[i])
+                continue
+            self._outline(i, rel_pos, rel_mat)
+            kept = kept and self._point_shapes.contains(*self._outlines[i])
+        if kept:
             return
+        for i in np.flatnonzero(self._stale):
+            self._outline(i, rel_pos, rel_mat)
         shapes = Footprint2D([v for v, _ in self._outlines],
                              np.array([r for _, r in self._outlines]))
         self._point_rows = shapes.outermost()
         self._point_shapes = shapes.subset(self._point_rows)
+
+    def _outline(self, i: int, rel_pos: np.ndarray, rel_mat: np.ndarray) -> None:
+        verts, radius = Footprint2D.geom_outline(self.model, int(self.robot_ids[i]),
+                                                 rel_pos[i], rel_mat[i])
+        self._outlines[i] = (verts, radius)
+        self._reach[i] = float(np.max(np.linalg.norm(verts, axis=1))) + radius
+        self._stale[i] = False
 
     @property
     def base_pose(self) -> tuple[np.ndarray, float]:
