@@ -24,6 +24,7 @@ __all__ = [
     'WHEEL_KV',
     'JOINT_KP',
     'robot_spec',
+    'thin_wheel_tyres',
 ]
 
 LOGGER = logging.getLogger(__name__)
@@ -41,6 +42,23 @@ JOINT_KP = 20.0
 
 # URDF elements MuJoCo has no use for (and may reject).
 _STRIPPED = ('gazebo', 'transmission', 'ros2_control', 'mujoco')
+
+
+def thin_wheel_tyres(model: mujoco.MjModel, wheel_bodies: np.ndarray | list[int],
+                     half_width: float = 1e-3) -> None:
+    """Make the wheels' cylinder geoms thin discs, in place, for dynamics.
+
+    A wide cylinder touches the floor at both rims, and the two contacts scrub against every
+    turn (the robot turns slower than its servos command); one contact per wheel matches the
+    differential-drive kinematics the robot's odometry assumes. Use it on models that only
+    step dynamics (prediction, learning, hardware-in-the-loop), not on the one the lidar and
+    the footprint read.
+
+    :param wheel_bodies: body ids of the wheels
+    """
+    geoms = np.flatnonzero(np.isin(model.geom_bodyid, np.asarray(wheel_bodies, dtype=int)))
+    cylinders = geoms[model.geom_type[geoms] == mujoco.mjtGeom.mjGEOM_CYLINDER]
+    model.geom_size[cylinders, 1] = np.minimum(model.geom_size[cylinders, 1], half_width)
 
 
 def robot_spec(robot: RobotDescription) -> mujoco.MjSpec:

@@ -36,7 +36,7 @@ import numpy as np
 from twin_bridge.core.state import JointStateSample, OdometrySample
 from twin_bridge.description.wheel_geometry import WheelGeometry
 from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
-from twin_bridge.embedded.mujoco_robot import FREE_JOINT_NAME
+from twin_bridge.embedded.mujoco_robot import FREE_JOINT_NAME, thin_wheel_tyres
 from twin_bridge.embedded.rollout_contacts import ContactFinder, PredictedContact
 from twin_bridge.errors import BackendError
 
@@ -191,10 +191,7 @@ class RolloutEnsemble:
         self._subset: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def _thin_wheels(self) -> None:
-        m = self.model
-        cylinders = self._wheel_geoms[m.geom_type[self._wheel_geoms]
-                                      == mujoco.mjtGeom.mjGEOM_CYLINDER]
-        m.geom_size[cylinders, 1] = np.minimum(m.geom_size[cylinders, 1], 1e-3)
+        thin_wheel_tyres(self.model, np.unique(self.model.geom_bodyid[self._wheel_geoms]))
 
     def close(self) -> None:
         """Stop the thread pool."""

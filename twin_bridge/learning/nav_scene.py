@@ -29,6 +29,7 @@ from twin_bridge.embedded.mujoco_robot import (
     LIDAR_SITE_NAME,
     WHEEL_KV,
     robot_spec,
+    thin_wheel_tyres,
 )
 from twin_bridge.embedded.mujoco_world import load_world_spec
 from twin_bridge.errors import BackendError, RobotDescriptionError
@@ -125,9 +126,7 @@ class NavScene:
         self.robot_geom = m.body_rootid[m.geom_bodyid] == self.robot_body
         self.robot_bodies = np.flatnonzero(m.body_rootid == self.robot_body)
         self.wheel_geoms = np.flatnonzero(np.isin(m.geom_bodyid, wheel_bodies))
-        cylinder = m.geom_type[self.wheel_geoms] == mujoco.mjtGeom.mjGEOM_CYLINDER
-        cylinders = self.wheel_geoms[cylinder]
-        m.geom_size[cylinders, 1] = np.minimum(m.geom_size[cylinders, 1], 1e-3)
+        thin_wheel_tyres(m, wheel_bodies)
         self.spare_geoms = np.array([m.geom(f'{SPARE_PREFIX}{k}').id for k in range(spare)],
                                     dtype=np.intp)
         d = mujoco.MjData(m)

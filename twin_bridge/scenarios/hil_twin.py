@@ -23,7 +23,8 @@ from twin_bridge.description.robot_description import (
     load_robot_description,
 )
 from twin_bridge.description.wheel_geometry import wheel_geometry
-from twin_bridge.embedded.embedded_backend import EmbeddedBackend
+from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
+from twin_bridge.embedded.mujoco_robot import thin_wheel_tyres
 from twin_bridge.errors import ConfigError
 from twin_bridge.scenarios.hil_compare import CommandLog, Trajectory
 
@@ -48,6 +49,10 @@ class TwinDynamics:
             raise ConfigError('HIL twin: the robot is not a differential drive (no wheel pair)')
         self.wheels = wheels
         self.backend = EmbeddedBackend(world, self.robot, lidar_noise=False, timestep=timestep)
+        # Dynamics only: thin tyres turn at the commanded rate, as the odometry assumes.
+        m = self.backend.model
+        thin_wheel_tyres(m, [int(m.joint(ROBOT_PREFIX + name).bodyid[0])
+                             for name in (wheels.left_joint, wheels.right_joint)])
 
     def run(self, commands: CommandLog, start_pose: tuple[float, float, float], end: float,
             *, start: float | None = None, sample_period: float = 0.02) -> Trajectory:
