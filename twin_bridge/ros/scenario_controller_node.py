@@ -58,9 +58,10 @@ PARAMETERS: dict[str, tuple[object, str]] = {
     'scan_topic': ('scan', "the robot's scan for the controller ('' = none)"),
     'e_stop_topic': ('e_stop', 'where the scenario\'s e-stop events go (std_msgs/Bool)'),
     'exit_when_done': (False, "exit (code 0) after the scenario's duration"),
-    'wait_for_subscribers': (True, 'start the clock only once cmd_vel (and e_stop, when the '
-                                   'scenario has e-stops) has a subscriber: nothing is lost '
-                                   'to discovery'),
+    'wait_for_subscribers': (1, 'start the clock only once cmd_vel (and e_stop, when the '
+                                'scenario has e-stops) has this many subscribers, so nothing '
+                                'is lost to discovery (e.g. 2: the robot and a recorder; 0: '
+                                'do not wait)'),
 }
 
 
@@ -108,7 +109,9 @@ class ScenarioControllerNode(Node):
         if p['scan_topic']:
             self.create_subscription(LaserScan, p['scan_topic'], self._on_scan,
                                      qos_profile_sensor_data)
-        self._wait = bool(p['wait_for_subscribers'])
+        self._wait = int(p['wait_for_subscribers'])
+        if self._wait < 0:
+            raise ConfigError(f'wait_for_subscribers: expected >= 0, got {self._wait}')
         self._needs_e_stop = bool(scenario and scenario.events.e_stop)
         self.create_timer(period, self._tick)
         self.create_timer(_EVENT_PERIOD, self._events)   # e-stops on time, between commands
@@ -129,10 +132,8 @@ class ScenarioControllerNode(Node):
                 self._start = time.monotonic()
 
     def _listened_to(self) -> bool:
-        if not self._wait:
-            return True
-        return self._pub.get_subscription_count() > 0 and (
-            not self._needs_e_stop or self._e_stop_pub.get_subscription_count() > 0)
+        return self._pub.get_subscription_count() >= self._wait and (
+            not self._needs_e_stop or self._e_stop_pub.get_subscription_count() >= self._wait)
 
     def _on_scan(self, msg: LaserScan) -> None:
         try:
