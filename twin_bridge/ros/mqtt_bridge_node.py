@@ -19,13 +19,11 @@ from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import JointState, LaserScan
 
-from twin_bridge.errors import TwinBridgeError
 from twin_bridge.mqtt.bridge_config import PARAMETERS, MqttBridgeConfig, ros_topic
 from twin_bridge.mqtt.robot_link import Received
 from twin_bridge.mqtt.schema import VelocityCommand
@@ -41,7 +39,7 @@ from twin_bridge.ros.conversions import (
     time_to_ns,
 )
 from twin_bridge.ros.qos import qos_profile
-from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.ros.shutdown import run_node
 
 WARN_THROTTLE_S = 5.0
 
@@ -190,26 +188,7 @@ def main(args: list[str] | None = None) -> int:
     """Run ``twin_mqtt`` until SIGINT/SIGTERM; return the exit code."""
     argv = sys.argv if args is None else ['twin_mqtt', *args]
     _parse_cli(remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
-    node = None
-    try:
-        node = MqttBridgeNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except TwinBridgeError as exc:
-        print(f'twin_mqtt: {exc}', file=sys.stderr)
-        return 2
-    except Exception:
-        if not shut_down_by_signal():
-            raise
-    finally:
-        if node is not None:
-            node.stop()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
-
+    return run_node('twin_mqtt', argv, MqttBridgeNode, on_exit=MqttBridgeNode.stop)
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -12,7 +12,6 @@ from typing import Any
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
@@ -24,7 +23,7 @@ from twin_bridge.description.robot_description import (
     default_robot_path,
     load_robot_description,
 )
-from twin_bridge.errors import ConfigError, TwinBridgeError
+from twin_bridge.errors import ConfigError
 from twin_bridge.ros.conversions import (
     ns_to_time,
     scan_to_msg,
@@ -32,7 +31,7 @@ from twin_bridge.ros.conversions import (
     twist_command,
 )
 from twin_bridge.ros.qos import qos_profile
-from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.ros.shutdown import run_node
 from twin_bridge.stand_in.cmd_vel_motion import CmdVelBase
 from twin_bridge.stand_in.faults import FaultInjector, fault_help, parse_faults
 from twin_bridge.stand_in.motion_profiles import (
@@ -276,29 +275,12 @@ def main(args: list[str] | None = None) -> int:
     """Run the ``physical_sim`` node until SIGINT/SIGTERM; return the exit code."""
     argv = sys.argv if args is None else ['physical_sim', *args]
     _parse_cli(remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
-    node = None
-    try:
-        node = PhysicalSimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, TwinBridgeError) as exc:
-        print(f'physical_sim: {exc}', file=sys.stderr)
-        return 2
-    except Exception:
-        # A signal landing inside an rclpy call can surface as another exception type;
-        # once the context is shut down (rclpy's signal handler) that is a clean stop.
-        if not shut_down_by_signal():
-            raise
-    finally:
-        if node is not None:
-            node.stop()
-            print(f'physical_sim: published {node.counts_line()}', file=sys.stderr)
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
 
+    def stop(node: PhysicalSimNode) -> None:
+        node.stop()
+        print(f'physical_sim: published {node.counts_line()}', file=sys.stderr)
+
+    return run_node('physical_sim', argv, PhysicalSimNode, on_exit=stop)
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -10,19 +10,16 @@ import time
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from rclpy.utilities import remove_ros_args
 from sensor_msgs.msg import LaserScan
 
-from twin_bridge.errors import TwinBridgeError
 from twin_bridge.learning.nav_policy import NavPolicy
 from twin_bridge.learning.policy_driver import PolicyDriver
 from twin_bridge.ros.conversions import set_twist
 from twin_bridge.ros.qos import qos_profile
-from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.ros.shutdown import run_node
 from twin_bridge.twin.node_config import parameter_help
 
 __all__ = ['PARAMETERS', 'PolicyNode', 'main']
@@ -137,28 +134,8 @@ def main(args: list[str] | None = None) -> int:
     """Run the ``twin_policy`` node until SIGINT/SIGTERM; return the exit code."""
     argv = sys.argv if args is None else ['twin_policy', *args]
     _parse_cli(remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
-    node = None
-    try:
-        node = PolicyNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, TwinBridgeError) as exc:
-        print(f'twin_policy: {exc}', file=sys.stderr)
-        return 2
-    except Exception:
-        # A signal landing inside an rclpy call can surface as another exception type;
-        # once the context is shut down (rclpy's signal handler) that is a clean stop.
-        if not shut_down_by_signal():
-            raise
-    finally:
-        if node is not None:
-            print(f'twin_policy: {node.counts_line()}', file=sys.stderr)
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
-
+    return run_node('twin_policy', argv, PolicyNode, on_exit=lambda node: print(
+        f'twin_policy: {node.counts_line()}', file=sys.stderr))
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -18,7 +18,6 @@ import time
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -33,10 +32,10 @@ from std_msgs.msg import Bool
 
 from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.transforms import yaw_from_quat
-from twin_bridge.errors import ConfigError, TwinBridgeError
+from twin_bridge.errors import ConfigError
 from twin_bridge.ros.conversions import ns_to_time, odometry_from_msg, scan_from_msg, set_twist
 from twin_bridge.ros.qos import qos_profile
-from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.ros.shutdown import run_node
 from twin_bridge.scenarios.controllers import Observation, load_controller
 from twin_bridge.scenarios.loader import load_scenario
 from twin_bridge.scenarios.scenario_driver import ScenarioDriver
@@ -186,27 +185,14 @@ def main(args: list[str] | None = None) -> int:
     """Run the node until done (``exit_when_done``) or SIGINT/SIGTERM; return the exit code."""
     argv = sys.argv if args is None else ['twin_scenario_controller', *args]
     _parse_cli(remove_ros_args(argv)[1:])
-    rclpy.init(args=argv)
-    node = None
-    try:
-        node = ScenarioControllerNode()
+
+    def spin(node: ScenarioControllerNode) -> None:
         while rclpy.ok() and not node.done:
             rclpy.spin_once(node, timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, TwinBridgeError) as exc:
-        print(f'twin_scenario_controller: {exc}', file=sys.stderr)
-        return 2
-    except Exception:
-        if not shut_down_by_signal():
-            raise
-    finally:
-        if node is not None:
-            print(f'twin_scenario_controller: {node.counts}', file=sys.stderr)
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
 
+    return run_node('twin_scenario_controller', argv, ScenarioControllerNode, spin=spin,
+                    on_exit=lambda node: print(f'twin_scenario_controller: {node.counts}',
+                                               file=sys.stderr))
 
 if __name__ == '__main__':
     sys.exit(main())
