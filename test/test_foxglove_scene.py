@@ -13,12 +13,14 @@ from twin_bridge.description.robot_description import default_robot_path, load_r
 from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
 from twin_bridge.embedded.foxglove_scene import (
     FRAME,
-    SceneGeometry,
     laser_scan,
     path_entity,
     pose_in_frame,
+    robot_entity,
     text_entity,
+    world_entity,
 )
+from twin_bridge.embedded.scene_geometry import SceneGeometry
 
 _G = mujoco.mjtGeom
 
@@ -46,7 +48,7 @@ def _geometry(backend: EmbeddedBackend) -> SceneGeometry:
 def test_world_entity_has_every_world_geom_but_planes(backend: EmbeddedBackend) -> None:
     m = backend.model
     world = (m.geom_group == 0) & (m.geom_type != _G.mjGEOM_PLANE)
-    entity = decode(fm.SceneUpdate(entities=[_geometry(backend).world_entity()])).entities[0]
+    entity = decode(fm.SceneUpdate(entities=[world_entity(_geometry(backend))])).entities[0]
     assert entity.id == 'world' and entity.frame_id == FRAME
     assert len(entity.cubes) == np.count_nonzero(world & (m.geom_type == _G.mjGEOM_BOX))
     assert len(entity.cylinders) == np.count_nonzero(world & (m.geom_type == _G.mjGEOM_CYLINDER))
@@ -63,9 +65,9 @@ def test_world_entity_has_every_world_geom_but_planes(backend: EmbeddedBackend) 
 def test_robot_entity_follows_the_base_pose(backend: EmbeddedBackend) -> None:
     geometry = _geometry(backend)
     assert geometry.robot_shapes
-    at_origin = decode(geometry.robot_entity((0, 0, 0), (0, 0, 0, 1)))
+    at_origin = decode(robot_entity(geometry, (0, 0, 0), (0, 0, 0, 1)))
     yaw = np.pi / 2
-    moved = decode(geometry.robot_entity((2.0, 1.0, 0.0), (0, 0, np.sin(yaw / 2),
+    moved = decode(robot_entity(geometry, (2.0, 1.0, 0.0), (0, 0, np.sin(yaw / 2),
                                                            np.cos(yaw / 2))))
     assert moved.id == 'robot'
     count = sum(len(getattr(moved, k)) for k in ('cubes', 'spheres', 'cylinders', 'triangles'))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import mujoco
 import numpy as np
 import pytest
@@ -16,7 +19,7 @@ from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.recording.message_types import typestore
 from twin_bridge.ros.world_markers import NAMESPACE, world_markers_to_msg
 from twin_bridge.twin.digital_twin import DigitalTwin
-from twin_bridge.twin.live_view import scene_geometry
+from twin_bridge.twin.twin_scene import scene_geometry
 
 _G = mujoco.mjtGeom
 
@@ -110,3 +113,20 @@ def test_the_node_latches_its_world_on_virtual_world_and_records_it(tmp_path):
     offered = topic['topic_metadata']['offered_qos_profiles']
     offered = yaml.safe_load(offered) if isinstance(offered, str) else offered
     assert offered[0]['durability'] == 'transient_local'
+
+
+def test_the_node_and_its_world_markers_need_no_foxglove():
+    """foxglove-sdk is for the live view only: on a ROS install without it the node (and its
+    virtual/world) still start."""
+    code = ('import builtins\n'
+            'real = builtins.__import__\n'
+            'def guard(name, *a, **k):\n'
+            '    if name.split(".")[0] == "foxglove":\n'
+            '        raise ImportError("foxglove-sdk is not installed")\n'
+            '    return real(name, *a, **k)\n'
+            'builtins.__import__ = guard\n'
+            'import twin_bridge.ros.bridge_node, twin_bridge.ros.world_markers\n'
+            'import twin_bridge.twin.twin_scene\n')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -171,7 +171,7 @@ class TwinBridgeNode(Node):
         """Publish the twin's world (collision geometry of its embedded model) once on
         ``virtual/world`` as a latched ``MarkerArray``; ``None`` without an embedded model."""
         from twin_bridge.ros.world_markers import world_markers_to_msg
-        from twin_bridge.twin.live_view import scene_geometry
+        from twin_bridge.twin.twin_scene import scene_geometry
         geometry = scene_geometry(self.twin)
         if geometry is None:
             return None

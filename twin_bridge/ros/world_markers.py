@@ -9,7 +9,7 @@ import mujoco
 import numpy as np
 from visualization_msgs.msg import Marker, MarkerArray
 
-from twin_bridge.embedded.foxglove_scene import GeomShape, SceneGeometry
+from twin_bridge.embedded.scene_geometry import GeomShape, SceneGeometry
 from twin_bridge.ros.conversions import ns_to_time
 
 __all__ = ['NAMESPACE', 'world_markers_to_msg']

@@ -9,23 +9,24 @@ import time
 import foxglove
 from foxglove.channels import LaserScanChannel, PoseInFrameChannel, SceneUpdateChannel
 import foxglove.messages as fm
-import mujoco
 import numpy as np
 
 from twin_bridge.core.lidar import ScanData
 from twin_bridge.core.state import OdometrySample
-from twin_bridge.embedded.embedded_backend import ROBOT_PREFIX, EmbeddedBackend
+from twin_bridge.embedded.embedded_backend import EmbeddedBackend
 from twin_bridge.embedded.foxglove_scene import (
-    SceneGeometry,
     laser_scan,
     path_entity,
     pose_in_frame,
+    robot_entity,
     text_entity,
+    world_entity,
 )
 from twin_bridge.twin.digital_twin import DigitalTwin
 from twin_bridge.twin.periodic_thread import PeriodicThread
+from twin_bridge.twin.twin_scene import embedded_model, scene_geometry
 
-__all__ = ['TOPICS', 'LiveView', 'scene_geometry']
+__all__ = ['TOPICS', 'LiveView']
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,6 @@ class _Topics:
 
 #: The view's channels (Foxglove schemas, protobuf-encoded by the SDK).
 TOPICS = _Topics()
-
-
-def _embedded_model(twin: DigitalTwin) -> EmbeddedBackend | None:
-    """The twin's embedded model: its judge (rendering backends), else its backend."""
-    if twin.judge is not None:
-        return twin.judge
-    return twin.backend if isinstance(twin.backend, EmbeddedBackend) else None
-
-
-def scene_geometry(twin: DigitalTwin) -> SceneGeometry | None:
-    """The collision geometry of the twin's world and robot, from its embedded model
-    (``None`` without one)."""
-    model = _embedded_model(twin)
-    if model is None:
-        return None
-    data = mujoco.MjData(model.model)
-    mujoco.mj_kinematics(model.model, data)
-    root = model.model.body(ROBOT_PREFIX + twin.robot.root_link).id
-    return SceneGeometry(model.model, data, root)
 
 
 class LiveView:
@@ -84,7 +66,7 @@ class LiveView:
     def __init__(self, twin: DigitalTwin, *, port: int = 8765, host: str = '127.0.0.1',
                  rate_hz: float = 10.0, world_period: float = 3.0) -> None:
         self._twin = twin
-        self._model_backend = _embedded_model(twin)
+        self._model_backend = embedded_model(twin)
         self.geometry = scene_geometry(twin)
         self._world_period = world_period
         self._world_due = 0.0
@@ -137,14 +119,14 @@ class LiveView:
     def _publish(self, now_ns: int) -> None:
         twin, geometry = self._twin, self.geometry
         if geometry is not None and time.monotonic() >= self._world_due:
-            self._world.log(fm.SceneUpdate(entities=[geometry.world_entity(now_ns)]))
+            self._world.log(fm.SceneUpdate(entities=[world_entity(geometry, now_ns)]))
             self._world_due = time.monotonic() + self._world_period
         virtual = twin.backend.odometry()
         entities = []
         if virtual is not None:
             self._virtual_pose.log(pose_in_frame(virtual.position, virtual.orientation, now_ns))
             if geometry is not None:
-                entities.append(geometry.robot_entity(virtual.position, virtual.orientation,
+                entities.append(robot_entity(geometry, virtual.position, virtual.orientation,
                                                       now_ns))
             path = twin.prediction.predictor.predict(virtual, twin.backend.joint_state())
             entities.append(path_entity('predicted_path', path.positions(), now_ns))
