@@ -41,7 +41,7 @@ from twin_bridge.ros.conversions import (
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.ros.shutdown import shut_down_by_signal
 from twin_bridge.twin.digital_twin import DigitalTwin, TwinConfig
-from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text
+from twin_bridge.twin.node_config import PARAMETERS, TwinNodeConfig, help_text, wants_help
 from twin_bridge.twin.periodic_thread import PeriodicThread
 from twin_bridge.twin.twin_session import INPUT_JOINT_STATES, INPUT_ODOM, INPUT_SCAN, InputOutcome
 
@@ -321,15 +321,10 @@ class TwinBridgeNode(Node):
         return lines
 
 
-def _wants_help(argv: list[str]) -> bool:
-    plain = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
-    return '--help' in plain or '-h' in plain
-
-
 def main(args: list[str] | None = None) -> int:
     """Run the node until SIGINT/SIGTERM. :return: 0 on a clean stop, 1 if it cannot start."""
     argv = sys.argv[1:] if args is None else list(args)
-    if _wants_help(argv):
+    if wants_help(argv):
         print(help_text())
         return 0
     # rclpy's own handlers turn SIGINT and SIGTERM (launch, systemd, docker stop) into a

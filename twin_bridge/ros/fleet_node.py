@@ -33,6 +33,7 @@ from twin_bridge.ros.conversions import (
 )
 from twin_bridge.ros.qos import qos_profile
 from twin_bridge.ros.shutdown import shut_down_by_signal
+from twin_bridge.twin.node_config import wants_help
 from twin_bridge.twin.periodic_thread import PeriodicThread
 from twin_bridge.twin.session_types import InputOutcome
 
@@ -204,16 +205,11 @@ def make_executor() -> Executor:
     return EventsExecutor()
 
 
-def _wants_help(argv: list[str]) -> bool:
-    plain = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
-    return '--help' in plain or '-h' in plain
-
-
 def main(args: list[str] | None = None) -> int:
     """Run the fleet twin until SIGINT/SIGTERM. :return: 0 on a clean stop, 1 if it cannot
     start."""
     argv = sys.argv[1:] if args is None else list(args)
-    if _wants_help(argv):
+    if wants_help(argv):
         print(fleet_help_text())
         return 0
     rclpy.init(args=[sys.argv[0], *argv], signal_handler_options=SignalHandlerOptions.ALL)

@@ -17,7 +17,7 @@ from twin_bridge.twin.twin_session import SessionConfig
 __all__ = ['BACKENDS', 'CMD_VEL_SAFE_TOPIC', 'COMMAND_INPUT_TOPICS', 'FORWARD_TOPIC',
            'INPUT_TOPICS', 'OUTPUT_TOPICS', 'PARAMETERS', 'QOS_NAMES',
            'UNKNOWN_JOINT_POLICIES', 'TwinNodeConfig', 'check_topic_loops', 'help_text',
-           'parameter_help']
+           'parameter_help', 'wants_help']
 
 BACKENDS = ('embedded', 'gazebo')
 QOS_NAMES = ('reliable', 'sensor_data')
@@ -338,6 +338,12 @@ def _number(name: str, value: Any) -> float:
     if not math.isfinite(value):
         raise ConfigError(f'parameter {name} must be finite, got {value}')
     return value
+
+
+def wants_help(argv: list[str]) -> bool:
+    """Whether ``-h``/``--help`` stands among a node's own arguments (before ``--ros-args``)."""
+    plain = argv[:argv.index('--ros-args')] if '--ros-args' in argv else argv
+    return '--help' in plain or '-h' in plain
 
 
 def help_text(program: str = 'twin_bridge') -> str:
