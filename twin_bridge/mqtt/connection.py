@@ -86,6 +86,7 @@ class MqttConnection:
         client.reconnect_delay_set(settings.reconnect_min_delay, settings.reconnect_max_delay)
         client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
         client.on_connect = self._handle_connect
+        client.on_subscribe = self._handle_subscribe
         client.on_disconnect = self._handle_disconnect
         client.on_connect_fail = self._handle_connect_fail
         client.on_message = self._handle_message
@@ -93,10 +94,12 @@ class MqttConnection:
         self.client = client
         self._started = False
         self._stopping = False
+        self._subscribe_mid: int | None = None
 
     @property
     def connected(self) -> bool:
-        """True while the broker has accepted this client and the link is up."""
+        """True while the broker has accepted this client (and acknowledged its
+        subscriptions) and the link is up."""
         return self._connected.is_set()
 
     def start(self) -> None:
@@ -107,8 +110,9 @@ class MqttConnection:
         self._started = True
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s for the broker to accept this client; False at once when
-        it refuses it (bad credentials: :attr:`last_error` says why)."""
+        """Wait up to ``timeout`` s for the broker to accept this client and acknowledge its
+        subscriptions; False at once when it refuses it (bad credentials: :attr:`last_error`
+        says why)."""
         deadline = time.monotonic() + timeout
         while not self._connected.wait(min(0.02, max(deadline - time.monotonic(), 0.0))):
             if self._refused.is_set() or time.monotonic() >= deadline:
@@ -154,8 +158,18 @@ class MqttConnection:
             return
         self.connects += 1
         self._refused.clear()
-        if self.subscriptions:
-            client.subscribe(list(self.subscriptions.items()))
+        if self.subscriptions:  # connected once the broker has acknowledged them
+            self._subscribe_mid = client.subscribe(list(self.subscriptions.items()))[1]
+        else:
+            self._ready()
+
+    def _handle_subscribe(self, client: mqtt.Client, userdata: Any, mid: int,
+                          reason_codes: Any, properties: Any) -> None:
+        if mid == self._subscribe_mid:
+            self._ready()
+
+    def _ready(self) -> None:
+        """Accepted, and subscribed to :attr:`subscriptions`: messages now arrive."""
         self._connected.set()
         self._log(f'connected to {self.settings.describe()}'
                   + (f' (reconnect {self.connects - 1})' if self.connects > 1 else ''))
