@@ -117,11 +117,15 @@ class HilDriver(PrivateContext):
         except ValueError:
             self._scan = None
 
-    def _on_command(self, msg: Any) -> None:
+    def _on_command(self, msg: Any, info: Any) -> None:
         if self._recording_commands:
             twist = msg.twist if self.stamped else msg
             v, w = twist_command(twist)
-            t = _stamp_s(msg.header) if self.stamped else time.time()
+            # An unstamped command's time is when it was published (the DDS source time),
+            # not when this process got round to it: a busy recorder must not shift it.
+            source_ns = info.get('source_timestamp', 0) if isinstance(info, dict) else 0
+            t = _stamp_s(msg.header) if self.stamped else (
+                source_ns * 1e-9 if source_ns > 0 else time.time())
             if math.isfinite(v) and math.isfinite(w):
                 self.recording.commands.append((t, v, w))
 
