@@ -41,7 +41,7 @@ __all__ = ['ROBOT_COMMAND_TOPIC', 'run_over_dds']
 #: The stand-in's command input, where the twin forwards the gated commands.
 ROBOT_COMMAND_TOPIC = 'robot/cmd_vel'
 _SETTLE_S = 1.5   # after the controller is done: the robot stops, the last diagnostics arrive
-_MATCH_S = 2.0   # the pairs the graph shows also match each other (0.5 s was once too short in a full run)
+_MATCH_S = 2.0   # for the pairs the graph shows to match (0.5 s was once too short)
 
 
 def _check_supported(scenario: Scenario) -> None:
